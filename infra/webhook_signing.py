@@ -1,0 +1,41 @@
+"""Sign a webhook the way Wix does: a JWT (RS256) whose ``data`` claim nests JSON strings twice.
+
+Used to make the sample event, by tests, and by the Wix sandbox; never by the Lambda code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+
+from wix_fulfillment.core.order_event import ORDER_APPROVED_EVENT_TYPE
+
+ANONYMOUS_IDENTITY: Mapping[str, str] = {
+    "identityType": "ANONYMOUS_VISITOR",
+    "anonymousVisitorId": "4c7ce95c-9fb3-417d-9f02-b41e82b841f7",
+}
+
+
+def wix_webhook_claims(
+    envelope: Mapping[str, Any],
+    *,
+    instance_id: str,
+    issued_at: int,
+    expires_at: int,
+    event_type: str = ORDER_APPROVED_EVENT_TYPE,
+    identity: Mapping[str, Any] = ANONYMOUS_IDENTITY,
+) -> dict[str, Any]:
+    webhook = {
+        "eventType": event_type,
+        "instanceId": instance_id,
+        "data": json.dumps(envelope),
+        "identity": json.dumps(identity),
+    }
+    return {"data": json.dumps(webhook), "iat": issued_at, "exp": expires_at}
+
+
+def sign_wix_webhook(claims: Mapping[str, Any], private_key_pem: bytes | str) -> str:
+    return jwt.encode(dict(claims), private_key_pem, algorithm="RS256")

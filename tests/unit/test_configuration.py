@@ -1,0 +1,85 @@
+"""Configuration mistakes fail at cold start with a message that names the setting."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.webhooks import KeyPair, signed_webhook
+from wix_fulfillment.adapters.settings import ConfigurationError, WebhookSettings
+from wix_fulfillment.adapters.wix_webhook import (
+    InvalidToken,
+    WebhookVerifier,
+    load_webhook_public_key,
+)
+
+KEYS = KeyPair.generate()
+
+
+def pem_body(pem: str) -> str:
+    return "".join(line for line in pem.splitlines() if "-----" not in line)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        KEYS.public_pem,
+        KEYS.public_pem.replace("\n", "\\n"),
+        pem_body(KEYS.public_pem),
+        "  " + KEYS.public_pem.replace("\n", "\r\n") + "  ",
+    ],
+    ids=["pem", "one-line-escaped", "body-only", "crlf-and-spaces"],
+)
+def test_public_key_forms_that_survive_a_setting_all_verify(form: str) -> None:
+    verifier = WebhookVerifier(load_webhook_public_key(form))
+
+    assert "data" in verifier.verified_claims(signed_webhook(KEYS).encode())
+
+
+def test_verification_fails_with_another_key() -> None:
+    verifier = WebhookVerifier(load_webhook_public_key(KeyPair.generate().public_pem))
+
+    with pytest.raises(InvalidToken, match="Signature verification failed"):
+        verifier.verified_claims(signed_webhook(KEYS).encode())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not a key",
+        KEYS.public_pem[: len(KEYS.public_pem) // 2],
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+    ],
+    ids=["garbage", "truncated", "not-rsa"],
+)
+def test_unusable_public_keys_are_configuration_errors(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="WIX_WEBHOOK_PUBLIC_KEY"):
+        load_webhook_public_key(text)
+
+
+def test_settings_name_the_missing_variable() -> None:
+    with pytest.raises(ConfigurationError, match="TABLE_NAME is not set"):
+        WebhookSettings.from_environment({"WIX_WEBHOOK_PUBLIC_KEY": KEYS.public_pem})
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "2MB"])
+def test_settings_refuse_a_bad_body_limit(value: str) -> None:
+    environment = {
+        "TABLE_NAME": "orders",
+        "WIX_WEBHOOK_PUBLIC_KEY": KEYS.public_pem,
+        "WEBHOOK_MAX_BODY_BYTES": value,
+    }
+    with pytest.raises(ConfigurationError, match="WEBHOOK_MAX_BODY_BYTES must be a positive"):
+        WebhookSettings.from_environment(environment)
+
+
+def test_settings_defaults() -> None:
+    settings = WebhookSettings.from_environment(
+        {"TABLE_NAME": "orders", "WIX_WEBHOOK_PUBLIC_KEY": KEYS.public_pem}
+    )
+
+    assert (settings.max_body_bytes, settings.order_retention_days) == (2 * 1024 * 1024, 90)
