@@ -18,9 +18,16 @@ import boto3
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodbstreams.client import DynamoDBStreamsClient
 
 NPM_DIR: Final = Path(__file__).resolve().parent / "npm"
 _STARTUP_TIMEOUT_SECONDS: Final = 60.0
+# DynamoDB Local accepts any credentials; these keep boto3 from looking for real ones.
+_LOCAL_SESSION: Final = boto3.session.Session(
+    aws_access_key_id="local",
+    aws_secret_access_key="local",  # noqa: S106 (not a secret)
+    region_name="us-east-1",
+)
 
 
 class DynamoDBLocalError(RuntimeError):
@@ -101,14 +108,12 @@ class DynamoDBLocal:
         raise DynamoDBLocalError(f"DynamoDB Local did not listen on port {self.port} in time")
 
     def client(self) -> DynamoDBClient:
-        """A boto3 client for this server (DynamoDB Local accepts any credentials)."""
-        return boto3.client(
-            "dynamodb",
-            endpoint_url=self.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 (not a secret: DynamoDB Local ignores it)
-        )
+        """A boto3 client for this server."""
+        return _LOCAL_SESSION.client("dynamodb", endpoint_url=self.endpoint_url)
+
+    def streams_client(self) -> DynamoDBStreamsClient:
+        """A client for the tables' streams, which DynamoDB Local serves on the same port."""
+        return _LOCAL_SESSION.client("dynamodbstreams", endpoint_url=self.endpoint_url)
 
     @property
     def running(self) -> bool:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from wix_fulfillment.core.order_event import ApprovedOrder
+from wix_fulfillment.core.fulfillment_run import RecordingFailed
+from wix_fulfillment.core.order_event import ApprovedOrder, LineItem
 from wix_fulfillment.core.order_status import OrderStatus
 
 if TYPE_CHECKING:
@@ -17,10 +19,16 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 # The webhook must answer Wix within 1.25 s: fail fast and let Wix's retry bring the order back.
-_WEBHOOK_CLIENT_CONFIG: Final = Config(
+WEBHOOK_CLIENT_CONFIG: Final = Config(
     connect_timeout=0.5,
     read_timeout=1.0,
     retries={"mode": "standard", "total_max_attempts": 2},
+)
+# The worker has minutes, and an unrecorded outcome costs a second round of Wix calls.
+WORKER_CLIENT_CONFIG: Final = Config(
+    connect_timeout=2.0,
+    read_timeout=5.0,
+    retries={"mode": "standard", "total_max_attempts": 5},
 )
 _CONDITIONAL_CHECK_FAILED: Final = "ConditionalCheckFailedException"
 
@@ -34,9 +42,9 @@ def order_key(instance_id: str, order_id: str) -> str:
     return f"ORDER#{instance_id}#{order_id}"
 
 
-def dynamodb_client() -> DynamoDBClient:
+def dynamodb_client(config: Config) -> DynamoDBClient:
     """A client for the table; honours ``AWS_ENDPOINT_URL_DYNAMODB`` (DynamoDB Local)."""
-    return boto3.client("dynamodb", config=_WEBHOOK_CLIENT_CONFIG)
+    return boto3.client("dynamodb", config=config)
 
 
 class OrdersTable:
@@ -94,6 +102,105 @@ class OrdersTable:
         if order.event_time is not None:
             item["eventTime"] = {"S": order.event_time}
         return item
+
+
+class OrderOutcomesTable:
+    """Records the fulfilment worker's outcomes: conditional updates that apply only to PENDING.
+
+    Each update also removes the redrive marker, so the stream filter (which matches the marker's
+    arrival) never matches the worker's own writes.
+    """
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+
+    def record_fulfilled(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> None:
+        self._settle(order, OrderStatus.FULFILLED, {"fulfillmentIds": _strings(fulfillment_ids)})
+
+    def record_skipped(
+        self, order: ApprovedOrder, reason: str, fulfillment_ids: Sequence[str]
+    ) -> None:
+        self._settle(
+            order,
+            OrderStatus.SKIPPED,
+            {"fulfillmentIds": _strings(fulfillment_ids), "statusReason": {"S": reason}},
+        )
+
+    def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None:
+        self._settle(
+            order,
+            OrderStatus.REJECTED,
+            {"errorCode": {"S": code}, "lastError": {"S": message or code}},
+        )
+
+    def record_failed_attempt(self, order: ApprovedOrder, reason: str) -> None:
+        self._update(order, {"lastError": {"S": reason}})
+
+    def _settle(
+        self,
+        order: ApprovedOrder,
+        status: OrderStatus,
+        attributes: dict[str, AttributeValueTypeDef],
+    ) -> None:
+        self._update(order, {"status": {"S": status}, **attributes})
+
+    def _update(self, order: ApprovedOrder, attributes: dict[str, AttributeValueTypeDef]) -> None:
+        values: dict[str, AttributeValueTypeDef] = {
+            ":pending": {"S": OrderStatus.PENDING},
+            ":now": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
+            ":one": {"N": "1"},
+        }
+        names = {"#status": "status"}
+        assignments = ["updatedAt = :now"]
+        for index, (name, value) in enumerate(attributes.items()):
+            names[f"#a{index}"] = name
+            values[f":a{index}"] = value
+            assignments.append(f"#a{index} = :a{index}")
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={"pk": {"S": order_key(order.instance_id, order.order_id)}},
+                UpdateExpression=(
+                    f"SET {', '.join(assignments)} ADD attempts :one REMOVE redriveRequestedAt"
+                ),
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == _CONDITIONAL_CHECK_FAILED:
+                return  # already settled by an earlier delivery of the same order
+            raise RecordingFailed(_describe(error)) from error
+        except BotoCoreError as error:
+            raise RecordingFailed(_describe(error)) from error
+
+
+def order_from_image(image: Mapping[str, Any]) -> ApprovedOrder:
+    """The stored order from a stream record's image (DynamoDB's typed JSON)."""
+    try:
+        return ApprovedOrder(
+            instance_id=image["instanceId"]["S"],
+            order_id=image["orderId"]["S"],
+            event_id=image["eventId"]["S"],
+            order_number=image.get("orderNumber", {}).get("S"),
+            event_time=image.get("eventTime", {}).get("S"),
+            line_items=tuple(
+                LineItem(
+                    id=line["M"]["id"]["S"],
+                    quantity=int(line["M"]["quantity"]["N"]),
+                    shippable=bool(line["M"]["shippable"]["BOOL"]),
+                    item_type=line["M"]["itemType"]["S"],
+                )
+                for line in image["lineItems"]["L"]
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"not an order item: {type(error).__name__} {error}") from error
+
+
+def _strings(values: Sequence[str]) -> AttributeValueTypeDef:
+    return {"L": [{"S": value} for value in values]}
 
 
 def _describe(error: Exception) -> str:

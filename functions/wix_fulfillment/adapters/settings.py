@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 DEFAULT_MAX_WEBHOOK_BODY_BYTES: Final = 2 * 1024 * 1024
 DEFAULT_ORDER_RETENTION_DAYS: Final = 90
+DEFAULT_WIX_API_BASE_URL: Final = "https://www.wixapis.com"
+DEFAULT_FULFILLABLE_ITEM_TYPES: Final = "PHYSICAL"
+SHIPMENT_PROVIDERS: Final = ("none", "http")
+APP_SECRET_CACHE_SECONDS: Final = 300
 
 
 class ConfigurationError(RuntimeError):
@@ -50,3 +55,81 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigurationError(f"environment variable {name} must be a positive whole number")
     return int(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class FulfillmentSettings:
+    table_name: str
+    wix_app_id: str
+    wix_app_secret: str | None
+    """Given directly only locally; in AWS the secret is read from ``wix_app_secret_arn``."""
+    wix_app_secret_arn: str | None
+    wix_api_base_url: str
+    shipment_provider: str
+    shipment_provider_url: str | None
+    fulfillable_item_types: frozenset[str]
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> FulfillmentSettings:
+        secret = environ.get("WIX_APP_SECRET", "").strip() or None
+        secret_arn = environ.get("WIX_APP_SECRET_ARN", "").strip() or None
+        if secret is None and secret_arn is None:
+            raise ConfigurationError(
+                "set WIX_APP_SECRET_ARN (Secrets Manager) or, locally, WIX_APP_SECRET"
+            )
+        provider = environ.get("SHIPMENT_PROVIDER", "").strip().lower() or "none"
+        if provider not in SHIPMENT_PROVIDERS:
+            raise ConfigurationError(
+                "environment variable SHIPMENT_PROVIDER must be one of: "
+                + ", ".join(SHIPMENT_PROVIDERS)
+            )
+        provider_url = environ.get("SHIPMENT_PROVIDER_URL", "").strip() or None
+        if provider == "http" and provider_url is None:
+            raise ConfigurationError("SHIPMENT_PROVIDER=http needs SHIPMENT_PROVIDER_URL")
+        item_types = frozenset(
+            part.strip()
+            for part in environ.get("FULFILLABLE_ITEM_TYPES", DEFAULT_FULFILLABLE_ITEM_TYPES).split(
+                ","
+            )
+            if part.strip()
+        )
+        if not item_types:
+            raise ConfigurationError("environment variable FULFILLABLE_ITEM_TYPES names no type")
+        return cls(
+            table_name=_required(environ, "TABLE_NAME"),
+            wix_app_id=_required(environ, "WIX_APP_ID"),
+            wix_app_secret=secret,
+            wix_app_secret_arn=secret_arn,
+            wix_api_base_url=environ.get("WIX_API_BASE_URL", "").strip()
+            or DEFAULT_WIX_API_BASE_URL,
+            shipment_provider=provider,
+            shipment_provider_url=provider_url,
+            fulfillable_item_types=item_types,
+        )
+
+
+def app_secret_reader(settings: FulfillmentSettings) -> Callable[[], str]:
+    """The app secret, from ``WIX_APP_SECRET`` or Secrets Manager (cached, so rotation shows).
+
+    The secret may be stored as plain text or as JSON ``{"appSecret": "..."}`` (the console's
+    key/value form).
+    """
+    if settings.wix_app_secret is not None:
+        literal = settings.wix_app_secret
+        return lambda: literal
+    arn = settings.wix_app_secret_arn
+    assert arn is not None
+
+    def read() -> str:
+        from aws_lambda_powertools.utilities import parameters
+
+        value = parameters.get_secret(arn, max_age=APP_SECRET_CACHE_SECONDS)
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        if text.lstrip().startswith("{"):
+            stored = json.loads(text)
+            if isinstance(stored, dict) and isinstance(stored.get("appSecret"), str):
+                return str(stored["appSecret"])
+            raise ConfigurationError(f"secret {arn} is JSON without a string 'appSecret'")
+        return text.strip()
+
+    return read

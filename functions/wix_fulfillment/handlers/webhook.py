@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from wix_fulfillment.adapters.orders_table import (
+    WEBHOOK_CLIENT_CONFIG,
     OrdersTable,
     OrderStoreUnavailable,
     dynamodb_client,
@@ -35,7 +36,9 @@ logger = Logger(service="wix-webhook")
 _settings = WebhookSettings.from_environment()
 _verifier = WebhookVerifier(load_webhook_public_key(_settings.webhook_public_key))
 _orders = OrdersTable(
-    dynamodb_client(), _settings.table_name, timedelta(days=_settings.order_retention_days)
+    dynamodb_client(WEBHOOK_CLIENT_CONFIG),
+    _settings.table_name,
+    timedelta(days=_settings.order_retention_days),
 )
 
 

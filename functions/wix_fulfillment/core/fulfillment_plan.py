@@ -1,0 +1,72 @@
+"""The plan for what to fulfil: per line item, what was ordered minus what Wix already fulfilled.
+
+Wix's create has no idempotency key, so the plan is always made from a fresh listing of the
+order's fulfillments: a retry after "created, then crashed before recording" finds nothing left
+and creates nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from wix_fulfillment.core.order_event import LineItem
+
+MAX_LINES_PER_FULFILLMENT: Final = 300
+ANY_ITEM_TYPE: Final = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilledLine:
+    id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingFulfillment:
+    """A fulfillment Wix already has for the order, whoever created it."""
+
+    id: str
+    lines: tuple[FulfilledLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FulfillmentPolicy:
+    """Which line items this app fulfils: shippable ones of the configured item types."""
+
+    item_types: frozenset[str]
+
+    def covers(self, line: LineItem) -> bool:
+        return line.shippable and (
+            ANY_ITEM_TYPE in self.item_types or line.item_type in self.item_types
+        )
+
+
+def remaining_lines(
+    ordered: Iterable[LineItem],
+    existing: Iterable[ExistingFulfillment],
+    policy: FulfillmentPolicy,
+) -> tuple[FulfilledLine, ...]:
+    """Per covered line item, the quantity ordered and not yet in any fulfillment (never < 1)."""
+    fulfilled: Counter[str] = Counter()
+    for fulfillment in existing:
+        for line in fulfillment.lines:
+            fulfilled[line.id] += line.quantity
+    remaining = (
+        FulfilledLine(line.id, line.quantity - fulfilled[line.id])
+        for line in ordered
+        if policy.covers(line)
+    )
+    return tuple(line for line in remaining if line.quantity > 0)
+
+
+def split_into_fulfillments(
+    lines: Sequence[FulfilledLine],
+) -> tuple[tuple[FulfilledLine, ...], ...]:
+    """Wix takes at most 300 line items in one fulfillment."""
+    return tuple(
+        tuple(lines[start : start + MAX_LINES_PER_FULFILLMENT])
+        for start in range(0, len(lines), MAX_LINES_PER_FULFILLMENT)
+    )

@@ -1,0 +1,78 @@
+"""FulfillmentFunction: the orders table's stream to Wix fulfillments.
+
+The event source mapping (template.yaml) delivers only new PENDING orders and redriven ones. The
+answer lists, by sequence number, the records whose orders were not settled
+(``ReportBatchItemFailures``): the stream retries from the first of them, and after the
+configured retries hands them to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Protocol
+
+from aws_lambda_powertools import Logger
+
+from wix_fulfillment.adapters.orders_table import (
+    WORKER_CLIENT_CONFIG,
+    OrderOutcomesTable,
+    dynamodb_client,
+    order_from_image,
+)
+from wix_fulfillment.adapters.settings import FulfillmentSettings, app_secret_reader
+from wix_fulfillment.adapters.shipment_provider import shipment_provider
+from wix_fulfillment.adapters.wix_api import WixApiClient, WixCredentials
+from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy
+from wix_fulfillment.core.fulfillment_run import Collaborators, Outcome, fulfil_orders
+from wix_fulfillment.core.order_event import ApprovedOrder
+
+logger = Logger(service="wix-fulfillment")
+
+
+class LambdaContext(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+# Built once per execution environment, during Lambda's init phase.
+_settings = FulfillmentSettings.from_environment()
+_outcomes = OrderOutcomesTable(dynamodb_client(WORKER_CLIENT_CONFIG), _settings.table_name)
+_credentials = WixCredentials(_settings.wix_app_id, app_secret_reader(_settings))
+_shipments = shipment_provider(_settings.shipment_provider, _settings.shipment_provider_url)
+_policy = FulfillmentPolicy(_settings.fulfillable_item_types)
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    orders: dict[tuple[str, str], ApprovedOrder] = {}
+    records_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    failed: list[str] = []
+    for record in event.get("Records", []):
+        sequence_number = record["dynamodb"]["SequenceNumber"]
+        try:
+            order = order_from_image(record["dynamodb"]["NewImage"])
+        except (KeyError, ValueError) as error:
+            logger.error(
+                "stream record is not an order; left for the dead-letter queue",
+                extra={"sequence_number": sequence_number, "reason": str(error)},
+            )
+            failed.append(sequence_number)
+            continue
+        key = (order.instance_id, order.order_id)
+        orders[key] = order
+        records_of[key].append(sequence_number)
+
+    def seconds_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    parts = Collaborators(
+        wix=WixApiClient(_settings.wix_api_base_url, _credentials, seconds_left),
+        shipments=_shipments,
+        outcomes=_outcomes,
+        policy=_policy,
+    )
+    for (instance_id, order_id), outcome in fulfil_orders(
+        orders.values(), parts, seconds_left
+    ).items():
+        logger.info(f"order {outcome}", extra={"instance_id": instance_id, "order_id": order_id})
+        if outcome is Outcome.RETRY:
+            failed.extend(records_of[(instance_id, order_id)])
+    return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}

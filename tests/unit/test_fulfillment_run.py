@@ -1,0 +1,240 @@
+"""The worker's rounds with in-memory stand-ins for Wix, the shipment provider and the table."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from wix_fulfillment.core.fulfillment_plan import (
+    ExistingFulfillment,
+    FulfilledLine,
+    FulfillmentPolicy,
+)
+from wix_fulfillment.core.fulfillment_run import (
+    Collaborators,
+    CreateOutcomeUnknown,
+    CreateResult,
+    FulfillmentRequest,
+    Outcome,
+    RecordingFailed,
+    TrackingInfo,
+    TrackingUnavailable,
+    WixUnavailable,
+    fulfil_orders,
+)
+from wix_fulfillment.core.order_event import ApprovedOrder, LineItem
+
+POLICY = FulfillmentPolicy(frozenset({"PHYSICAL"}))
+_ids = itertools.count(1)
+
+
+def order(order_id: str, *lines: tuple[str, int], site: str = "site-1") -> ApprovedOrder:
+    return ApprovedOrder(
+        instance_id=site,
+        order_id=order_id,
+        event_id=f"event-{order_id}",
+        order_number=None,
+        event_time=None,
+        line_items=tuple(LineItem(i, q, shippable=True, item_type="PHYSICAL") for i, q in lines),
+    )
+
+
+@dataclass
+class FakeWix:
+    fulfillments: dict[str, list[ExistingFulfillment]] = field(default_factory=dict)
+    lose_answers: int = 0
+    reject: dict[str, str] = field(default_factory=dict)
+    list_failures: int = 0
+    list_calls: list[tuple[str, int]] = field(default_factory=list)
+    create_calls: list[tuple[str, int]] = field(default_factory=list)
+
+    def existing_fulfillments(
+        self, instance_id: str, order_ids: Sequence[str]
+    ) -> Mapping[str, Sequence[ExistingFulfillment]]:
+        self.list_calls.append((instance_id, len(order_ids)))
+        if self.list_failures:
+            self.list_failures -= 1
+            raise WixUnavailable("HTTP 503")
+        return {order_id: list(self.fulfillments.get(order_id, [])) for order_id in order_ids}
+
+    def create_fulfillments(
+        self, instance_id: str, requests: Sequence[FulfillmentRequest]
+    ) -> Sequence[CreateResult]:
+        self.create_calls.append((instance_id, len(requests)))
+        results = []
+        for request in requests:
+            if request.order_id in self.reject:
+                results.append(
+                    CreateResult(request.order_id, (), self.reject[request.order_id], "no")
+                )
+                continue
+            created = self.fulfillments.setdefault(request.order_id, [])
+            for lines in request.fulfillments:
+                created.append(ExistingFulfillment(f"f{next(_ids)}", lines))
+            results.append(CreateResult(request.order_id, tuple(f.id for f in created)))
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise CreateOutcomeUnknown("connection dropped")
+        return results
+
+    def units(self, order_id: str) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for fulfillment in self.fulfillments.get(order_id, []):
+            for line in fulfillment.lines:
+                totals[line.id] = totals.get(line.id, 0) + line.quantity
+        return totals
+
+
+@dataclass
+class FakeShipments:
+    failing: set[str] = field(default_factory=set)
+
+    def tracking_for(
+        self, order: ApprovedOrder, lines: Sequence[FulfilledLine]
+    ) -> TrackingInfo | None:
+        if order.order_id in self.failing:
+            raise TrackingUnavailable("carrier down")
+        return TrackingInfo(f"T-{order.order_id}", "fedex")
+
+
+@dataclass
+class FakeOutcomes:
+    recorded: dict[str, tuple[str, object]] = field(default_factory=dict)
+    failed_attempts: dict[str, str] = field(default_factory=dict)
+    broken: bool = False
+
+    def _record(self, order: ApprovedOrder, status: str, detail: object) -> None:
+        if self.broken:
+            raise RecordingFailed("table unavailable")
+        self.recorded[order.order_id] = (status, detail)
+
+    def record_fulfilled(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> None:
+        self._record(order, "FULFILLED", list(fulfillment_ids))
+
+    def record_skipped(
+        self, order: ApprovedOrder, reason: str, fulfillment_ids: Sequence[str]
+    ) -> None:
+        self._record(order, "SKIPPED", reason)
+
+    def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None:
+        self._record(order, "REJECTED", code)
+
+    def record_failed_attempt(self, order: ApprovedOrder, reason: str) -> None:
+        self.failed_attempts[order.order_id] = reason
+
+
+def run(
+    orders: Sequence[ApprovedOrder],
+    wix: FakeWix,
+    outcomes: FakeOutcomes | None = None,
+    shipments: FakeShipments | None = None,
+    seconds_left: float = 300.0,
+) -> dict[tuple[str, str], Outcome]:
+    parts = Collaborators(wix, shipments or FakeShipments(), outcomes or FakeOutcomes(), POLICY)
+    return fulfil_orders(orders, parts, lambda: seconds_left)
+
+
+def test_orders_are_listed_once_per_site_and_created_in_chunks_of_100() -> None:
+    orders = [order(f"o{i}", ("a", 1), site=f"site-{i % 2}") for i in range(250)]
+    wix = FakeWix()
+
+    results = run(orders, wix)
+
+    assert set(results.values()) == {Outcome.FULFILLED}
+    assert sorted(n for _, n in wix.list_calls) == [125, 125]
+    assert sorted(n for _, n in wix.create_calls) == [25, 25, 100, 100]
+
+
+def test_a_lost_create_answer_is_resolved_by_listing_not_by_creating_again() -> None:
+    wix = FakeWix(lose_answers=1)
+    outcomes = FakeOutcomes()
+
+    results = run([order("o1", ("a", 2))], wix, outcomes)
+
+    assert results == {("site-1", "o1"): Outcome.FULFILLED}
+    assert wix.units("o1") == {"a": 2}
+    assert len(wix.create_calls) == 1
+    status, ids = outcomes.recorded["o1"]
+    assert status == "FULFILLED"
+    assert ids == [fulfillment.id for fulfillment in wix.fulfillments["o1"]]
+
+
+def test_only_the_remainder_of_a_partly_fulfilled_order_is_created() -> None:
+    wix = FakeWix(fulfillments={"o1": [ExistingFulfillment("old", (FulfilledLine("a", 1),))]})
+
+    run([order("o1", ("a", 3), ("b", 1))], wix)
+
+    [_, new] = wix.fulfillments["o1"]
+    assert new.lines == (FulfilledLine("a", 2), FulfilledLine("b", 1))
+
+
+def test_nothing_left_is_skipped_without_a_create() -> None:
+    wix = FakeWix(fulfillments={"o1": [ExistingFulfillment("old", (FulfilledLine("a", 1),))]})
+    digital = ApprovedOrder("site-1", "o2", "e", None, None, (LineItem("d", 1, False, "DIGITAL"),))
+    outcomes = FakeOutcomes()
+
+    results = run([order("o1", ("a", 1)), digital], wix, outcomes)
+
+    assert set(results.values()) == {Outcome.SKIPPED}
+    assert wix.create_calls == []
+    assert outcomes.recorded == {
+        "o1": ("SKIPPED", "already fulfilled at Wix"),
+        "o2": ("SKIPPED", "no line item to fulfil"),
+    }
+
+
+def test_a_refused_order_is_rejected_with_its_code_and_the_others_go_on() -> None:
+    wix = FakeWix(reject={"o1": "ORDER_CANCELED"})
+    outcomes = FakeOutcomes()
+
+    results = run([order("o1", ("a", 1)), order("o2", ("a", 1))], wix, outcomes)
+
+    assert results[("site-1", "o1")] is Outcome.REJECTED
+    assert results[("site-1", "o2")] is Outcome.FULFILLED
+    assert outcomes.recorded["o1"] == ("REJECTED", "ORDER_CANCELED")
+    assert len(wix.create_calls) == 1
+
+
+def test_wix_down_for_good_leaves_orders_for_the_streams_retry() -> None:
+    wix = FakeWix(list_failures=99)
+    outcomes = FakeOutcomes()
+
+    results = run([order("o1", ("a", 1))], wix, outcomes)
+
+    assert results == {("site-1", "o1"): Outcome.RETRY}
+    assert outcomes.recorded == {}
+    assert "HTTP 503" in outcomes.failed_attempts["o1"]
+    assert len(wix.list_calls) == 3
+
+
+def test_a_passing_list_failure_is_retried_in_the_next_round() -> None:
+    wix = FakeWix(list_failures=1)
+
+    assert run([order("o1", ("a", 1))], wix) == {("site-1", "o1"): Outcome.FULFILLED}
+
+
+def test_tracking_failure_holds_back_only_that_order() -> None:
+    wix = FakeWix()
+
+    results = run(
+        [order("o1", ("a", 1)), order("o2", ("a", 1))], wix, shipments=FakeShipments({"o1"})
+    )
+
+    assert results == {("site-1", "o1"): Outcome.RETRY, ("site-1", "o2"): Outcome.FULFILLED}
+    assert "o1" not in wix.fulfillments
+
+
+def test_an_unrecorded_outcome_is_retried_later() -> None:
+    results = run([order("o1", ("a", 1))], FakeWix(), FakeOutcomes(broken=True))
+
+    assert results == {("site-1", "o1"): Outcome.RETRY}
+
+
+def test_no_round_starts_without_time_for_it() -> None:
+    wix = FakeWix()
+
+    results = run([order("o1", ("a", 1))], wix, seconds_left=1.0)
+
+    assert results == {("site-1", "o1"): Outcome.RETRY}
+    assert wix.list_calls == []
