@@ -1,0 +1,111 @@
+"""The template's stream filter, applied to real stream records from DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from infra.dynamodb_local import DynamoDBLocal
+from infra.dynamodb_stream import StreamReader
+from infra.event_filter import matches_any
+from infra.template import resource_properties
+from tests.unit.test_order_event import claims_for
+from tests.webhooks import seed_order_envelope
+from wix_fulfillment.adapters.orders_table import OrderOutcomesTable, OrdersTable, order_key
+from wix_fulfillment.core.order_event import ApprovedOrder, parse_webhook_claims
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+pytestmark = pytest.mark.integration
+
+
+def stream_filters(template: dict[str, Any]) -> list[str]:
+    events = resource_properties(template, "FulfillmentFunction")["Events"]
+    [stream] = [event for event in events.values() if event["Type"] == "DynamoDB"]
+    return [entry["Pattern"] for entry in stream["Properties"]["FilterCriteria"]["Filters"]]
+
+
+@pytest.fixture
+def stored_order(dynamodb: DynamoDBClient, orders_table: str) -> ApprovedOrder:
+    order = parse_webhook_claims(claims_for(seed_order_envelope()))
+    assert isinstance(order, ApprovedOrder)
+    assert OrdersTable(dynamodb, orders_table, timedelta(days=1)).insert_if_new(order)
+    return order
+
+
+@pytest.fixture
+def stream(
+    dynamodb_local: DynamoDBLocal, dynamodb: DynamoDBClient, orders_table: str
+) -> StreamReader:
+    return StreamReader(dynamodb, dynamodb_local.streams_client(), orders_table)
+
+
+def mark_for_redrive(dynamodb: DynamoDBClient, table: str, order: ApprovedOrder) -> None:
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": order_key(order.instance_id, order.order_id)}},
+        UpdateExpression="SET redriveRequestedAt = :now",
+        ExpressionAttributeValues={":now": {"S": "2026-11-22T14:00:00.000+00:00"}},
+    )
+
+
+def test_new_orders_and_redrives_match_and_the_workers_own_writes_never_do(
+    template: dict[str, Any],
+    dynamodb: DynamoDBClient,
+    orders_table: str,
+    stored_order: ApprovedOrder,
+    stream: StreamReader,
+) -> None:
+    filters = stream_filters(template)
+    outcomes = OrderOutcomesTable(dynamodb, orders_table)
+
+    [insert] = stream.read()
+    outcomes.record_failed_attempt(stored_order, "HTTP 503")
+    [failed_attempt] = stream.read()
+    mark_for_redrive(dynamodb, orders_table, stored_order)
+    [redrive] = stream.read()
+    outcomes.record_failed_attempt(stored_order, "HTTP 503 again")
+    [failed_after_redrive] = stream.read()
+    outcomes.record_fulfilled(stored_order, ["f-1"])
+    [fulfilled] = stream.read()
+    dynamodb.delete_item(
+        TableName=orders_table,
+        Key={"pk": {"S": order_key(stored_order.instance_id, stored_order.order_id)}},
+    )
+    [removed] = stream.read()
+
+    assert [record["eventName"] for record in (insert, redrive, fulfilled, removed)] == [
+        "INSERT",
+        "MODIFY",
+        "MODIFY",
+        "REMOVE",
+    ]
+    assert matches_any(filters, insert)
+    assert matches_any(filters, redrive)
+    for own_write in (failed_attempt, failed_after_redrive, fulfilled, removed):
+        assert not matches_any(filters, own_write), json.dumps(own_write["dynamodb"])
+    assert fulfilled["dynamodb"]["NewImage"]["status"] == {"S": "FULFILLED"}
+    assert "redriveRequestedAt" not in failed_after_redrive["dynamodb"]["NewImage"]
+
+
+def test_settled_orders_ignore_later_outcomes(
+    dynamodb: DynamoDBClient, orders_table: str, stored_order: ApprovedOrder
+) -> None:
+    outcomes = OrderOutcomesTable(dynamodb, orders_table)
+
+    outcomes.record_fulfilled(stored_order, ["f-1"])
+    outcomes.record_rejected(stored_order, "ORDER_CANCELED", "too late")
+    outcomes.record_failed_attempt(stored_order, "late retry")
+
+    item = dynamodb.get_item(
+        TableName=orders_table,
+        Key={"pk": {"S": order_key(stored_order.instance_id, stored_order.order_id)}},
+    )["Item"]
+    assert item["status"] == {"S": "FULFILLED"}
+    assert item["fulfillmentIds"] == {"L": [{"S": "f-1"}]}
+    assert item["attempts"] == {"N": "1"}
+    assert "errorCode" not in item
