@@ -7,7 +7,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.webhooks import KeyPair, signed_webhook
-from wix_fulfillment.adapters.settings import ConfigurationError, WebhookSettings
+from wix_fulfillment.adapters.settings import (
+    ConfigurationError,
+    FulfillmentSettings,
+    WebhookSettings,
+    app_secret_reader,
+)
 from wix_fulfillment.adapters.wix_webhook import (
     InvalidToken,
     WebhookVerifier,
@@ -83,3 +88,34 @@ def test_settings_defaults() -> None:
     )
 
     assert (settings.max_body_bytes, settings.order_retention_days) == (2 * 1024 * 1024, 90)
+
+
+WORKER_ENVIRONMENT = {"TABLE_NAME": "orders", "WIX_APP_ID": "app", "WIX_APP_SECRET": "s3cret"}
+
+
+def test_worker_settings_defaults() -> None:
+    settings = FulfillmentSettings.from_environment(WORKER_ENVIRONMENT)
+
+    assert settings.wix_api_base_url == "https://www.wixapis.com"
+    assert settings.shipment_provider == "none"
+    assert settings.fulfillable_item_types == frozenset({"PHYSICAL"})
+    assert app_secret_reader(settings.wix_app_secret, settings.wix_app_secret_arn)() == "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SHIPMENT_PROVIDER": "pigeon"}, "SHIPMENT_PROVIDER must be one of: none, http"),
+        ({"SHIPMENT_PROVIDER": "http"}, "SHIPMENT_PROVIDER=http needs SHIPMENT_PROVIDER_URL"),
+        ({"FULFILLABLE_ITEM_TYPES": " , "}, "FULFILLABLE_ITEM_TYPES names no type"),
+        ({"WIX_APP_ID": ""}, "WIX_APP_ID is not set"),
+    ],
+)
+def test_worker_settings_refuse_bad_values(overrides: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        FulfillmentSettings.from_environment(WORKER_ENVIRONMENT | overrides)
+
+
+def test_an_app_secret_must_come_from_somewhere() -> None:
+    with pytest.raises(ConfigurationError, match="WIX_APP_SECRET_ARN"):
+        app_secret_reader(None, None)

@@ -73,10 +73,6 @@ class FulfillmentSettings:
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> FulfillmentSettings:
         secret = environ.get("WIX_APP_SECRET", "").strip() or None
         secret_arn = environ.get("WIX_APP_SECRET_ARN", "").strip() or None
-        if secret is None and secret_arn is None:
-            raise ConfigurationError(
-                "set WIX_APP_SECRET_ARN (Secrets Manager) or, locally, WIX_APP_SECRET"
-            )
         provider = environ.get("SHIPMENT_PROVIDER", "").strip().lower() or "none"
         if provider not in SHIPMENT_PROVIDERS:
             raise ConfigurationError(
@@ -108,17 +104,19 @@ class FulfillmentSettings:
         )
 
 
-def app_secret_reader(settings: FulfillmentSettings) -> Callable[[], str]:
-    """The app secret, from ``WIX_APP_SECRET`` or Secrets Manager (cached, so rotation shows).
+def app_secret_reader(secret: str | None, secret_arn: str | None) -> Callable[[], str]:
+    """The app secret, given (locally) or from Secrets Manager (cached, so rotation shows).
 
-    The secret may be stored as plain text or as JSON ``{"appSecret": "..."}`` (the console's
-    key/value form).
+    The stored secret may be plain text or JSON ``{"appSecret": "..."}`` (the console's key/value
+    form).
     """
-    if settings.wix_app_secret is not None:
-        literal = settings.wix_app_secret
-        return lambda: literal
-    arn = settings.wix_app_secret_arn
-    assert arn is not None
+    if secret is not None:
+        return lambda: secret
+    if secret_arn is None:
+        raise ConfigurationError(
+            "set WIX_APP_SECRET_ARN (Secrets Manager) or, locally, WIX_APP_SECRET"
+        )
+    arn = secret_arn
 
     def read() -> str:
         from aws_lambda_powertools.utilities import parameters

@@ -36,7 +36,10 @@ class LambdaContext(Protocol):
 # Built once per execution environment, during Lambda's init phase.
 _settings = FulfillmentSettings.from_environment()
 _outcomes = OrderOutcomesTable(dynamodb_client(WORKER_CLIENT_CONFIG), _settings.table_name)
-_credentials = WixCredentials(_settings.wix_app_id, app_secret_reader(_settings))
+_credentials = WixCredentials(
+    _settings.wix_app_id,
+    app_secret_reader(_settings.wix_app_secret, _settings.wix_app_secret_arn),
+)
 _shipments = shipment_provider(_settings.shipment_provider, _settings.shipment_provider_url)
 _policy = FulfillmentPolicy(_settings.fulfillable_item_types)
 
