@@ -68,6 +68,9 @@ class DynamoDBLocal:
             "-jar",
             str(jar),
             "-inMemory",
+            # One database whatever the caller's credentials and region: sam local invoke runs
+            # with the user's own AWS credentials, the tests with dummy ones.
+            "-sharedDb",
             "-disableTelemetry",
             "-port",
             str(self.port),

@@ -51,8 +51,10 @@ def test_sample_event_with_env_file_stores_the_order(
         "TABLE_NAME": orders_table,
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
+        # sam local invoke passes the user's own credentials, not the ones the tables were
+        # created with: DynamoDB Local must serve one database to every caller.
+        "AWS_ACCESS_KEY_ID": "AKIASAMLOCALUSER0001",
+        "AWS_SECRET_ACCESS_KEY": "someone-elses-secret",
         "PATH": os.environ["PATH"],
     }
 
