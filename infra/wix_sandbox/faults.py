@@ -1,0 +1,156 @@
+"""Injected faults per endpoint, reproducible: the same seed and calls give the same decisions.
+
+Each endpoint draws from its own ``random.Random`` (seeded with the seed and the endpoint's name),
+exactly one number per request, so what happens to one endpoint's calls does not depend on how
+the calls to other endpoints interleave with them.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any, Final
+
+from infra.wix_sandbox.errors import validation_error
+
+FAULTABLE_ENDPOINTS: Final = frozenset(
+    {"token", "create", "list", "listByIds", "bulkCreate", "update", "delete", "carrier"}
+)
+
+
+class FaultKind(StrEnum):
+    NONE = "none"
+    TIMEOUT = "timeout"  # hold the request unanswered, then close the connection
+    ERROR = "error"  # answer 5xx without doing anything
+    THROTTLE = "throttle"  # answer 429 without doing anything
+    DROP = "drop"  # do the work (a create commits), then close without an answer
+
+
+# The control API's JSON names of FaultSpec's fields.
+_SETTING_FIELDS: Final = {
+    "errorRate": "error_rate",
+    "errorStatus": "error_status",
+    "throttleRate": "throttle_rate",
+    "timeoutRate": "timeout_rate",
+    "timeoutSeconds": "timeout_seconds",
+    "dropRate": "drop_rate",
+    "latencyMs": "latency_ms",
+}
+_SETTING_NAMES: Final = {field_name: name for name, field_name in _SETTING_FIELDS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """Shares (0..1) of requests that meet each fault; the shares must add up to at most 1."""
+
+    error_rate: float = 0.0
+    error_status: int = 500
+    throttle_rate: float = 0.0
+    timeout_rate: float = 0.0
+    timeout_seconds: float = 30.0
+    drop_rate: float = 0.0
+    latency_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        rates = (self.error_rate, self.throttle_rate, self.timeout_rate, self.drop_rate)
+        if any(not 0.0 <= rate <= 1.0 for rate in rates) or sum(rates) > 1.0 + 1e-9:
+            raise ValueError("fault rates must be within 0..1 and add up to at most 1")
+        if not 500 <= self.error_status <= 599:
+            raise ValueError("errorStatus must be a 5xx status")
+        if self.timeout_seconds < 0 or self.latency_ms < 0:
+            raise ValueError("timeoutSeconds and latencyMs must not be negative")
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> FaultSpec:
+        unknown = set(value) - set(_SETTING_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        for name, number in value.items():
+            if not isinstance(number, int | float) or isinstance(number, bool):
+                raise ValueError(f"{name} must be a number")
+        settings = {_SETTING_FIELDS[name]: number for name, number in value.items()}
+        if "error_status" in settings:
+            settings["error_status"] = int(settings["error_status"])
+        return cls(**settings)
+
+    def to_json(self) -> dict[str, float]:
+        return {_SETTING_NAMES[spec.name]: getattr(self, spec.name) for spec in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class FaultDecision:
+    kind: FaultKind
+    latency_seconds: float = 0.0
+    error_status: int = 500
+    hold_seconds: float = 0.0
+
+
+NO_FAULT: Final = FaultDecision(FaultKind.NONE)
+
+
+def parse_fault_plan(value: object) -> dict[str, FaultSpec]:
+    """``{"create": {"errorRate": 0.1, ...}, ...}`` as the CLI and the control API take it."""
+    if not isinstance(value, Mapping):
+        raise validation_error("endpoints", "must be an object of endpoint name to fault settings")
+    plan: dict[str, FaultSpec] = {}
+    for endpoint, settings in value.items():
+        if endpoint not in FAULTABLE_ENDPOINTS:
+            known = ", ".join(sorted(FAULTABLE_ENDPOINTS))
+            raise validation_error(f"endpoints.{endpoint}", f"unknown endpoint (one of {known})")
+        if not isinstance(settings, Mapping):
+            raise validation_error(f"endpoints.{endpoint}", "must be an object")
+        try:
+            plan[endpoint] = FaultSpec.from_json(settings)
+        except (TypeError, ValueError) as error:
+            raise validation_error(f"endpoints.{endpoint}", str(error)) from error
+    return plan
+
+
+class FaultInjector:
+    """Decides, per request, which fault (if any) an endpoint's call meets."""
+
+    def __init__(self, seed: int, plan: Mapping[str, FaultSpec]) -> None:
+        self._lock = threading.Lock()
+        self._seed = seed
+        self._plan: dict[str, FaultSpec] = {}
+        self._generators: dict[str, random.Random] = {}
+        self.configure(seed, plan)
+
+    def configure(self, seed: int, plan: Mapping[str, FaultSpec]) -> None:
+        """Replace the plan and restart every endpoint's sequence from the seed."""
+        with self._lock:
+            self._seed = seed
+            self._plan = dict(plan)
+            self._generators = {
+                endpoint: random.Random(f"{seed}:{endpoint}")  # noqa: S311 (not cryptography)
+                for endpoint in self._plan
+            }
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "seed": self._seed,
+                "endpoints": {name: spec.to_json() for name, spec in self._plan.items()},
+            }
+
+    def decide(self, endpoint: str) -> FaultDecision:
+        with self._lock:
+            spec = self._plan.get(endpoint)
+            if spec is None:
+                return NO_FAULT
+            draw = self._generators[endpoint].random()
+        latency = spec.latency_ms / 1000.0
+        threshold = 0.0
+        for kind, rate in (
+            (FaultKind.TIMEOUT, spec.timeout_rate),
+            (FaultKind.ERROR, spec.error_rate),
+            (FaultKind.THROTTLE, spec.throttle_rate),
+            (FaultKind.DROP, spec.drop_rate),
+        ):
+            threshold += rate
+            if draw < threshold:
+                return FaultDecision(kind, latency, spec.error_status, spec.timeout_seconds)
+        return FaultDecision(FaultKind.NONE, latency)

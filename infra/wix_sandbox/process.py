@@ -1,0 +1,123 @@
+"""Run the sandbox as a child process, with the one command a person would type, and stop it clean.
+
+For the local stack and for tests that must see the sandbox exactly as ``make sandbox`` runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+from infra.wix_sandbox.client import SandboxClient
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+_URL: Final = re.compile(r"Wix sandbox on (http://127\.0\.0\.1:(\d+))")
+
+
+class SandboxProcessError(RuntimeError):
+    """The sandbox process did not start; the message carries what it printed."""
+
+
+class SandboxProcess:
+    """``python -m infra.wix_sandbox`` with the given arguments; use as a context manager.
+
+    ``SandboxProcess("--webhook-url", url, "--resend-compression", "3600")``
+    """
+
+    def __init__(
+        self, *arguments: str, port: int = 0, startup_timeout_seconds: float = 10.0
+    ) -> None:
+        self.arguments = ("--port", str(port), *arguments)
+        self._startup_timeout_seconds = startup_timeout_seconds
+        self._process: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
+        self._first_lines: queue.Queue[str | None] = queue.Queue()
+        self.output: list[str] = []
+        self.base_url = ""
+        self.port = 0
+
+    def start(self) -> SandboxProcess:
+        python_path = os.pathsep.join(
+            filter(
+                None, [str(REPO_ROOT), str(REPO_ROOT / "functions"), os.environ.get("PYTHONPATH")]
+            )
+        )
+        self._process = subprocess.Popen(  # noqa: S603 (this interpreter, fixed module)
+            [sys.executable, "-m", "infra.wix_sandbox", *self.arguments],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1"},
+        )
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
+        try:
+            line = self._first_lines.get(timeout=self._startup_timeout_seconds)
+        except queue.Empty:
+            line = None
+        match = None if line is None else _URL.search(line)
+        if match is None:
+            self.stop()
+            raise SandboxProcessError(
+                "the Wix sandbox did not start: " + ("".join(self.output).strip() or "no output")
+            )
+        self.base_url, self.port = match.group(1), int(match.group(2))
+        return self
+
+    def _read_output(self) -> None:
+        """Keep the pipe drained; the first line (the URL) goes to ``start``."""
+        assert self._process is not None
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self.output.append(line)
+            if len(self.output) == 1:
+                self._first_lines.put(line)
+        self._first_lines.put(None)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def client(self) -> SandboxClient:
+        return SandboxClient(self.base_url)
+
+    def stop(self, timeout_seconds: float = 10.0) -> int | None:
+        """SIGTERM, then SIGKILL if it has not exited in time; returns its exit code."""
+        process = self._process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout_seconds)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=timeout_seconds)
+        if process.stdout is not None:
+            process.stdout.close()
+        return process.returncode
+
+    def __enter__(self) -> SandboxProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

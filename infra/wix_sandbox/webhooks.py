@@ -1,0 +1,414 @@
+"""Deliver ``wix.ecom.v1.order_approved`` webhooks the way Wix does, and retry them on its schedule.
+
+Wire format (``shared/wix/api-facts.md``): ``POST``, ``Content-Type: text/plain``, the body a
+compact RS256 JWT whose ``data`` claim nests the event envelope as JSON strings. Only an answer of
+200 within the deadline (1.25 s) counts as delivered; anything else is retried after 1 min, 10 min,
+1 h, 2 h, 2 h, 2 h, 4 h, 4 h, 4 h, 8 h, 8 h, 12 h, that schedule divided by the compression factor.
+
+All sending happens on background threads: the control API call that creates an order returns at
+once, with the deliveries already registered, so a test can wait for them to settle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import http.client
+import itertools
+import random
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from infra.webhook_signing import wix_webhook_claims
+from infra.wix_sandbox import errors
+from infra.wix_sandbox.clock import iso_timestamp
+from infra.wix_sandbox.errors import application_error, validation_error
+from infra.wix_sandbox.stats import Stats
+
+RESEND_SCHEDULE_SECONDS: Final = (
+    60,
+    600,
+    3_600,
+    7_200,
+    7_200,
+    7_200,
+    14_400,
+    14_400,
+    14_400,
+    28_800,
+    28_800,
+    43_200,
+)
+MAX_ATTEMPTS: Final = 1 + len(RESEND_SCHEDULE_SECONDS)
+WEBHOOK_TOKEN_LIFETIME_SECONDS: Final = 300_000  # Wix's own sample has exp - iat of about 83 h
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_COPIES: Final = 50
+_SENDER_THREADS: Final = 64
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # an attempt is due or under way
+    DELIVERED = "delivered"  # answered 200
+    FAILED = "failed"  # every attempt of the schedule failed
+    CANCELED = "canceled"  # the sandbox stopped first
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPlan:
+    """How to deliver each event: ``copies`` one after another (each once the previous one was
+    answered), then ``concurrent_copies`` all at the same instant, then ``extra_events`` further
+    events (new event ids) for the same order. ``shuffle`` sends all of a request's deliveries,
+    across its orders, in a random order fixed by the seed."""
+
+    copies: int = 1
+    concurrent_copies: int = 0
+    extra_events: int = 0
+    shuffle: bool = False
+
+    @classmethod
+    def from_json(cls, value: object) -> DeliveryPlan:
+        if value is None:
+            return cls()
+        if not isinstance(value, Mapping):
+            raise validation_error("delivery", "must be an object")
+        names = {"copies", "concurrentCopies", "extraEvents", "shuffle"}
+        unknown = set(value) - names
+        if unknown:
+            raise validation_error("delivery", f"unknown settings: {', '.join(sorted(unknown))}")
+        counts = {}
+        for name, default in (("copies", 1), ("concurrentCopies", 0), ("extraEvents", 0)):
+            count = value.get(name, default)
+            if type(count) is not int or not 0 <= count <= MAX_COPIES:
+                raise validation_error(f"delivery.{name}", f"a whole number from 0 to {MAX_COPIES}")
+            counts[name] = count
+        if counts["copies"] + counts["concurrentCopies"] < 1:
+            raise validation_error("delivery", "copies + concurrentCopies must be at least 1")
+        shuffle = value.get("shuffle", False)
+        if not isinstance(shuffle, bool):
+            raise validation_error("delivery.shuffle", "must be true or false")
+        return cls(counts["copies"], counts["concurrentCopies"], counts["extraEvents"], shuffle)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    event_id: str
+    instance_id: str
+    order: Mapping[str, Any]
+    token: str  # the signed JWT, the same bytes for every delivery of this event
+
+
+@dataclass(slots=True)
+class Attempt:
+    number: int
+    started_at: float  # epoch seconds
+    elapsed_ms: float
+    status: int | None
+    error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "startedAt": self.started_at,
+            "at": iso_timestamp(self.started_at),
+            "elapsedMs": round(self.elapsed_ms, 3),
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class Delivery:
+    delivery_id: str
+    event: WebhookEvent
+    attempts: list[Attempt] = field(default_factory=list)
+    state: DeliveryState = DeliveryState.PENDING
+    next_attempt_at: float | None = None  # epoch seconds of a scheduled retry
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deliveryId": self.delivery_id,
+            "eventId": self.event.event_id,
+            "orderId": self.event.order["id"],
+            "instanceId": self.event.instance_id,
+            "state": self.state.value,
+            "attempts": [attempt.to_json() for attempt in self.attempts],
+            "nextAttemptAt": self.next_attempt_at,
+        }
+
+
+def order_approved_envelope(
+    order: Mapping[str, Any], event_id: str, event_time: str
+) -> dict[str, Any]:
+    """The event envelope, keys in the order of Wix's example payload."""
+    return {
+        "id": event_id,
+        "entityFqdn": "wix.ecom.v1.order",
+        "slug": "approved",
+        "entityId": order["id"],
+        "actionEvent": {"body": {"order": order}},
+        "eventTime": event_time,
+        "triggeredByAnonymizeRequest": False,
+    }
+
+
+def loopback_webhook_url(url: object) -> str:
+    """The sandbox sends webhooks to this machine only: an ``http`` URL on a loopback host."""
+    if not isinstance(url, str):
+        raise validation_error("webhookUrl", "must be a URL string")
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
+        raise validation_error(
+            "webhookUrl", "must be an http:// URL on 127.0.0.1, localhost or [::1]"
+        )
+    return url
+
+
+class WebhookDispatcher:
+    """Signs events, sends them on background threads, retries on schedule, records attempts."""
+
+    def __init__(
+        self,
+        *,
+        private_key: rsa.RSAPrivateKey,
+        stats: Stats,
+        seed: int,
+        webhook_url: str | None,
+        compression: float,
+        timeout_seconds: float,
+    ) -> None:
+        self._private_key = private_key
+        self._stats = stats
+        self._seed = seed
+        self.webhook_url = None if webhook_url is None else loopback_webhook_url(webhook_url)
+        self.compression = compression
+        self.timeout_seconds = timeout_seconds
+        self._condition = threading.Condition()
+        self._deliveries: list[Delivery] = []
+        self._latest_event: dict[str, WebhookEvent] = {}
+        self._retries: list[tuple[float, int, Delivery]] = []
+        self._sequence = itertools.count()
+        self._shuffler = random.Random(f"{seed}:webhook-order")  # noqa: S311 (not cryptography)
+        self._stopping = False
+        self._senders = ThreadPoolExecutor(_SENDER_THREADS, thread_name_prefix="wix-webhook")
+        self._scheduler = threading.Thread(
+            target=self._run_scheduler, name="wix-webhook-retries", daemon=True
+        )
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+        if self._scheduler.is_alive():
+            self._scheduler.join()
+        self._senders.shutdown(wait=True, cancel_futures=True)
+        with self._condition:
+            for delivery in self._deliveries:
+                if delivery.state is DeliveryState.PENDING:
+                    delivery.state = DeliveryState.CANCELED
+                    delivery.next_attempt_at = None
+            self._condition.notify_all()
+
+    # --- what the control API asks for ----------------------------------------------------
+
+    def new_event(
+        self, instance_id: str, order: Mapping[str, Any], event_id: str | None = None
+    ) -> WebhookEvent:
+        event_id = event_id or str(uuid.uuid4())
+        issued_at = int(time.time())
+        claims = wix_webhook_claims(
+            order_approved_envelope(order, event_id, iso_timestamp()),
+            instance_id=instance_id,
+            issued_at=issued_at,
+            expires_at=issued_at + WEBHOOK_TOKEN_LIFETIME_SECONDS,
+        )
+        # infra.webhook_signing.sign_wix_webhook takes the key as PEM, which cryptography parses
+        # and validates again on every call (~40 ms); the parsed key signs in under 1 ms.
+        token = jwt.encode(claims, self._private_key, algorithm="RS256")
+        return WebhookEvent(event_id, instance_id, order, token)
+
+    def deliver(self, events: Sequence[WebhookEvent], plan: DeliveryPlan) -> list[Delivery]:
+        """Register the deliveries of these events and send them in the background."""
+        if self.webhook_url is None:
+            raise application_error(
+                409, errors.CONFLICT, "no webhook URL is configured (PATCH /_sandbox/config)"
+            )
+        steps: list[list[Delivery]] = []
+        for event in events:
+            steps.extend([self._delivery(event)] for _ in range(plan.copies))
+            if plan.concurrent_copies:
+                steps.append([self._delivery(event) for _ in range(plan.concurrent_copies)])
+            for _ in range(plan.extra_events):
+                extra = self.new_event(event.instance_id, event.order)
+                steps.append([self._delivery(extra)])
+        with self._condition:
+            if plan.shuffle:
+                self._shuffler.shuffle(steps)
+            for event in events:
+                self._latest_event[str(event.order["id"])] = event
+            deliveries = [delivery for step in steps for delivery in step]
+            self._deliveries.extend(deliveries)
+        self._stats.add("webhookDeliveries", len(deliveries))
+        self._senders.submit(self._send_steps, steps)
+        return deliveries
+
+    def latest_event(self, order_id: str) -> WebhookEvent:
+        with self._condition:
+            event = self._latest_event.get(order_id)
+        if event is None:
+            raise application_error(404, errors.NOT_FOUND, "no webhook was sent for this order")
+        return event
+
+    def deliveries(
+        self, order_id: str | None = None, event_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        with self._condition:
+            return [delivery.to_json() for delivery in self._matching(order_id, event_id)]
+
+    def wait_settled(
+        self, order_id: str | None = None, event_id: str | None = None, timeout: float = 10.0
+    ) -> bool:
+        """True once no matching delivery is pending (each was delivered, failed or canceled)."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while True:
+                pending = any(
+                    delivery.state is DeliveryState.PENDING
+                    for delivery in self._matching(order_id, event_id)
+                )
+                remaining = deadline - time.monotonic()
+                if not pending or remaining <= 0 or self._stopping:
+                    return not pending
+                self._condition.wait(remaining)
+
+    def pending_count(self) -> int:
+        with self._condition:
+            return sum(delivery.state is DeliveryState.PENDING for delivery in self._deliveries)
+
+    def forget(self) -> None:
+        """Drop the record of settled deliveries; pending ones go on."""
+        with self._condition:
+            self._deliveries = [
+                delivery for delivery in self._deliveries if delivery.state is DeliveryState.PENDING
+            ]
+            self._latest_event.clear()
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def _delivery(self, event: WebhookEvent) -> Delivery:
+        return Delivery(str(uuid.uuid4()), event)
+
+    def _matching(self, order_id: str | None, event_id: str | None) -> list[Delivery]:
+        return [
+            delivery
+            for delivery in self._deliveries
+            if (order_id is None or delivery.event.order["id"] == order_id)
+            and (event_id is None or delivery.event.event_id == event_id)
+        ]
+
+    def _send_steps(self, steps: list[list[Delivery]]) -> None:
+        """Each step's first attempt, in order; a step of several is sent all at once."""
+        for step in steps:
+            if self._stopping:
+                return
+            if len(step) == 1:
+                self._attempt(step[0])
+                continue
+            start_together = threading.Barrier(len(step))
+            senders = [
+                threading.Thread(target=self._attempt, args=(delivery, start_together))
+                for delivery in step
+            ]
+            for sender in senders:
+                sender.start()
+            for sender in senders:
+                sender.join()
+
+    def _attempt(self, delivery: Delivery, start_together: threading.Barrier | None = None) -> None:
+        url = self.webhook_url
+        if start_together is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                start_together.wait(timeout=5.0)
+        started_at, started = time.time(), time.monotonic()
+        status, error = (
+            self._post(url, delivery) if url is not None else (None, "no webhook URL configured")
+        )
+        attempt = Attempt(
+            number=len(delivery.attempts) + 1,
+            started_at=started_at,
+            elapsed_ms=(time.monotonic() - started) * 1000.0,
+            status=status,
+            error=error,
+        )
+        self._record(delivery, attempt)
+
+    def _post(self, url: str, delivery: Delivery) -> tuple[int | None, str | None]:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port or 80, timeout=self.timeout_seconds
+        )
+        try:
+            connection.request(
+                "POST",
+                path,
+                body=delivery.event.token.encode("ascii"),
+                headers={"Content-Type": "text/plain"},
+            )
+            response = connection.getresponse()
+            response.read()
+        except TimeoutError:
+            return None, f"no answer within {self.timeout_seconds} s"
+        except (OSError, http.client.HTTPException) as failure:
+            return None, f"{type(failure).__name__}: {failure}"
+        finally:
+            connection.close()
+        return response.status, None
+
+    def _record(self, delivery: Delivery, attempt: Attempt) -> None:
+        self._stats.add("webhookAttempts")
+        with self._condition:
+            delivery.attempts.append(attempt)
+            if attempt.status == 200:
+                delivery.state = DeliveryState.DELIVERED
+                delivery.next_attempt_at = None
+                self._stats.add("webhookDelivered")
+            elif self._stopping:
+                delivery.state = DeliveryState.CANCELED
+            elif attempt.number >= MAX_ATTEMPTS:
+                delivery.state = DeliveryState.FAILED
+                delivery.next_attempt_at = None
+                self._stats.add("webhookFailed")
+            else:
+                delay = RESEND_SCHEDULE_SECONDS[attempt.number - 1] / self.compression
+                delivery.next_attempt_at = time.time() + delay
+                heapq.heappush(
+                    self._retries, (time.monotonic() + delay, next(self._sequence), delivery)
+                )
+            self._condition.notify_all()
+
+    def _run_scheduler(self) -> None:
+        with self._condition:
+            while not self._stopping:
+                if not self._retries:
+                    self._condition.wait()
+                    continue
+                due = self._retries[0][0] - time.monotonic()
+                if due > 0:
+                    self._condition.wait(due)
+                    continue
+                _, _, delivery = heapq.heappop(self._retries)
+                delivery.next_attempt_at = None
+                self._senders.submit(self._attempt, delivery)
