@@ -1,0 +1,213 @@
+"""Injected faults: per endpoint, reproducible from a seed, as a client meets them on the wire."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+import urllib3
+
+from infra.wix_sandbox import FaultSpec, SandboxClient, SandboxControlError, WixSandbox
+from tests.sandbox.conftest import MakeSandbox, access_token
+from tests.sandbox.wix_http import WixHttp, fedex, line
+
+MIXED_FAULTS: dict[str, dict[str, float]] = {
+    "create": {
+        "errorRate": 0.2,
+        "errorStatus": 503,
+        "throttleRate": 0.2,
+        "timeoutRate": 0.1,
+        "timeoutSeconds": 0.3,
+        "dropRate": 0.1,
+    }
+}
+
+
+def outcome(call: Any) -> str:
+    """What the client saw: the status, or how the exchange broke off."""
+    try:
+        return str(call().status)
+    except urllib3.exceptions.ReadTimeoutError:
+        return "timeout"
+    except urllib3.exceptions.ProtocolError:
+        return "dropped"
+
+
+@pytest.fixture
+def big_order(control: SandboxClient, site: str) -> str:
+    order_id: str = control.create_order(site, generate={"quantity": 1000})["id"]
+    return order_id
+
+
+def create_outcomes(wix: WixHttp, token: str, order_id: str, count: int) -> list[str]:
+    impatient = WixHttp(wix.base_url, timeout=0.15)
+    shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
+    return [outcome(lambda: impatient.create(token, order_id, shipment)) for _ in range(count)]
+
+
+def test_the_same_seed_gives_the_same_sequence_of_faults(
+    wix: WixHttp, control: SandboxClient, token: str, big_order: str
+) -> None:
+    control.set_faults(MIXED_FAULTS, seed=42)
+    first = create_outcomes(wix, token, big_order, 30)
+    control.set_faults(MIXED_FAULTS, seed=42)
+    second = create_outcomes(wix, token, big_order, 30)
+    control.set_faults(MIXED_FAULTS, seed=43)
+    other_seed = create_outcomes(wix, token, big_order, 30)
+
+    assert first == second
+    assert other_seed != first
+    assert set(first) == {"200", "503", "429", "timeout", "dropped"}
+
+
+def test_a_dropped_create_was_committed_and_other_faults_create_nothing(
+    wix: WixHttp, control: SandboxClient, token: str, big_order: str
+) -> None:
+    control.set_faults(MIXED_FAULTS, seed=42)
+
+    seen = Counter(create_outcomes(wix, token, big_order, 30))
+
+    time.sleep(0.35)  # let held requests finish
+    created = len(control.order(big_order)["fulfillments"])
+    assert created == seen["200"] + seen["dropped"]
+    stats = control.stats()
+    assert stats["calls"]["create"] == {
+        "200": seen["200"],
+        "503": seen["503"],
+        "429": seen["429"],
+        "timeout": seen["timeout"],
+        "dropped": seen["dropped"],
+    }
+    assert stats["faultsInjected"]["create"] == {
+        "error": seen["503"],
+        "throttle": seen["429"],
+        "timeout": seen["timeout"],
+        "drop": seen["dropped"],
+    }
+    assert stats["throttled"] == seen["429"]
+    assert stats["throttledByRateLimit"] == 0
+
+
+def test_each_endpoint_keeps_its_own_sequence_whatever_the_others_do(
+    wix: WixHttp, control: SandboxClient, token: str, big_order: str
+) -> None:
+    plan = {**MIXED_FAULTS, "list": {"errorRate": 0.5}}
+    control.set_faults(plan, seed=7)
+    alone = create_outcomes(wix, token, big_order, 12)
+    control.set_faults(plan, seed=7)
+
+    interleaved = []
+    for _ in range(12):
+        wix.list_one(token, big_order)
+        interleaved.extend(create_outcomes(wix, token, big_order, 1))
+
+    assert interleaved == alone
+
+
+def test_commit_then_drop_creates_the_fulfillment_but_answers_nothing(
+    wix: WixHttp, control: SandboxClient, token: str, big_order: str
+) -> None:
+    control.set_faults({"create": {"dropRate": 1.0}})
+
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        wix.create(token, big_order, {"lineItems": [line(1, 1)], "trackingInfo": fedex()})
+
+    assert len(wix.list_one(token, big_order).body["orderWithFulfillments"]["fulfillments"]) == 1
+
+
+def test_a_timeout_holds_the_request_then_closes_without_an_answer(
+    wix: WixHttp, control: SandboxClient, token: str, big_order: str
+) -> None:
+    control.set_faults({"create": {"timeoutRate": 1.0, "timeoutSeconds": 0.25}})
+    started = time.monotonic()
+
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        wix.create(token, big_order, {"lineItems": [line(1, 1)], "trackingInfo": fedex()})
+
+    assert time.monotonic() - started >= 0.25
+    assert control.order(big_order)["fulfillments"] == []
+
+
+def test_latency_is_added_to_every_answer(
+    wix: WixHttp, control: SandboxClient, token: str, big_order: str
+) -> None:
+    control.set_faults({"list": {"latencyMs": 150}})
+    started = time.monotonic()
+
+    answer = wix.list_one(token, big_order)
+
+    assert answer.status == 200
+    assert time.monotonic() - started >= 0.15
+
+
+def test_an_injected_error_has_wixs_error_shape(
+    wix: WixHttp, sandbox: WixSandbox, control: SandboxClient, site: str
+) -> None:
+    control.set_faults({"token": {"errorRate": 1.0, "errorStatus": 502}})
+
+    answer = wix.token_answer(site, sandbox.app_id, sandbox.app_secret)
+
+    assert answer.status == 502
+    assert answer.error_code == "INTERNAL"
+
+
+def test_faults_can_be_set_at_start_and_reset_restores_them(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(faults={"list": FaultSpec(throttle_rate=1.0)}, fault_seed=3)
+    control, wix = sandbox.client(), WixHttp(sandbox.base_url)
+    site = control.create_site()
+    order_id = control.create_order(site, generate={})["id"]
+    token = access_token(wix, sandbox, site)
+    assert wix.list_one(token, order_id).status == 429
+
+    control.clear_faults()
+    assert wix.list_one(token, order_id).status == 200
+    control.reset()
+
+    assert control.faults() == {
+        "seed": 3,
+        "endpoints": {"list": FaultSpec(throttle_rate=1.0).to_json()},
+    }
+    assert control.stats()["calls"] == {}
+    assert wix.list_one(token, order_id).status == 429
+
+
+@pytest.mark.parametrize(
+    "endpoints",
+    [
+        {"orders": {"errorRate": 0.1}},
+        {"create": {"errorRate": 0.6, "dropRate": 0.6}},
+        {"create": {"errorRate": -0.1}},
+        {"create": {"errorStatus": 404, "errorRate": 0.1}},
+        {"create": {"surprise": 1}},
+        {"create": "often"},
+    ],
+)
+def test_a_malformed_fault_plan_is_refused(control: SandboxClient, endpoints: Any) -> None:
+    with pytest.raises(SandboxControlError) as refused:
+        control.set_faults(endpoints)
+
+    assert refused.value.status == 400
+    assert control.faults()["endpoints"] == {}
+
+
+def test_stopping_the_sandbox_releases_a_held_request(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox()
+    control = sandbox.client()
+    control.set_faults({"token": {"timeoutRate": 1.0, "timeoutSeconds": 30}})
+    wix = WixHttp(sandbox.base_url)
+    outcomes: list[str] = []
+    caller = threading.Thread(
+        target=lambda: outcomes.append(outcome(lambda: wix.token_answer("x", "y", "z")))
+    )
+    caller.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+
+    sandbox.stop()
+
+    caller.join(timeout=5)
+    assert time.monotonic() - started < 2
+    assert outcomes == ["dropped"]
