@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 import threading
+import time
+from collections import deque
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -18,6 +20,7 @@ from typing import Final
 from infra.wix_sandbox.client import SandboxClient
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+_KEPT_OUTPUT_LINES: Final = 200
 _URL: Final = re.compile(r"Wix sandbox on (http://127\.0\.0\.1:(\d+))")
 
 
@@ -38,8 +41,9 @@ class SandboxProcess:
         self._startup_timeout_seconds = startup_timeout_seconds
         self._process: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
-        self._first_lines: queue.Queue[str | None] = queue.Queue()
-        self.output: list[str] = []
+        self._startup_lines: queue.Queue[str | None] = queue.Queue()
+        self._started = threading.Event()
+        self.output: deque[str] = deque(maxlen=_KEPT_OUTPUT_LINES)
         self.base_url = ""
         self.port = 0
 
@@ -53,34 +57,46 @@ class SandboxProcess:
             [sys.executable, "-m", "infra.wix_sandbox", *self.arguments],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
             env={**os.environ, "PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1"},
         )
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
-        try:
-            line = self._first_lines.get(timeout=self._startup_timeout_seconds)
-        except queue.Empty:
-            line = None
-        match = None if line is None else _URL.search(line)
+        match = self._wait_for_url()
         if match is None:
             self.stop()
             raise SandboxProcessError(
                 "the Wix sandbox did not start: " + ("".join(self.output).strip() or "no output")
             )
         self.base_url, self.port = match.group(1), int(match.group(2))
+        self._started.set()
         return self
 
+    def _wait_for_url(self) -> re.Match[str] | None:
+        deadline = time.monotonic() + self._startup_timeout_seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self._startup_lines.get(timeout=remaining)
+            except queue.Empty:
+                return None
+            if line is None:
+                return None
+            match = _URL.search(line)
+            if match:
+                return match
+        return None
+
     def _read_output(self) -> None:
-        """Keep the pipe drained; the first line (the URL) goes to ``start``."""
+        """Keep the pipe drained (stdout and stderr); ``start`` sees the lines until it is up."""
         assert self._process is not None
         assert self._process.stdout is not None
         for line in self._process.stdout:
             self.output.append(line)
-            if len(self.output) == 1:
-                self._first_lines.put(line)
-        self._first_lines.put(None)
+            if not self._started.is_set():
+                self._startup_lines.put(line)
+        self._startup_lines.put(None)
 
     @property
     def pid(self) -> int | None:
