@@ -59,6 +59,17 @@ events: $(PYTHON_READY) ## regenerate infra/events/order_approved.json and infra
 dynamodb-local: install ## DynamoDB Local on :8000 with the template's table, for sam local invoke
 	$(BIN)/python -m infra.dynamodb_local --port 8000
 
+# The Wix sandbox signs webhooks with the committed development key, so WebhookFunction configured
+# by infra/env.json accepts them; the development site is installed. SANDBOX_ARGS adds options,
+# e.g. SANDBOX_ARGS="--webhook-url http://127.0.0.1:3000/webhooks/wix --resend-compression 60".
+SANDBOX_PORT ?= 8700
+SANDBOX_ARGS ?=
+.PHONY: sandbox
+sandbox: $(PYTHON_READY) ## the Wix sandbox on 127.0.0.1:8700 in the foreground (SANDBOX_PORT, SANDBOX_ARGS)
+	$(BIN)/python -m infra.wix_sandbox --port $(SANDBOX_PORT) \
+		--private-key infra/dev_keys/webhook_signing_private_key.pem \
+		--site 6a1f3c9e-2b7d-4e58-9c0a-1d2e3f4a5b6c $(SANDBOX_ARGS)
+
 clean: ## remove the venv, node packages and caches
 	rm -rf $(VENV) $(NPM_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
