@@ -121,6 +121,9 @@ class FaultInjector:
 
     def configure(self, seed: int, plan: Mapping[str, FaultSpec]) -> None:
         """Replace the plan and restart every endpoint's sequence from the seed."""
+        unknown = set(plan) - FAULTABLE_ENDPOINTS
+        if unknown:
+            raise ValueError(f"no such endpoints for faults: {', '.join(sorted(unknown))}")
         with self._lock:
             self._seed = seed
             self._plan = dict(plan)

@@ -13,7 +13,6 @@ from typing import Any, Final
 from infra.wix_sandbox.clock import iso_timestamp
 
 MAX_GENERATED_LINE_ITEMS: Final = 1000
-MAX_LINE_ITEM_QUANTITY: Final = 100_000
 WIX_STORES_APP_ID: Final = "215238eb-22a5-4c36-9e7b-e7c08025e04e"
 
 

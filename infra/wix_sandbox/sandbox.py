@@ -28,15 +28,10 @@ from infra.wix_sandbox.faults import (
     parse_fault_plan,
 )
 from infra.wix_sandbox.keys import load_or_generate_private_key, public_key_pem
-from infra.wix_sandbox.order_factory import (
-    MAX_GENERATED_LINE_ITEMS,
-    MAX_LINE_ITEM_QUANTITY,
-    OrderKind,
-    generated_order,
-)
+from infra.wix_sandbox.order_factory import MAX_GENERATED_LINE_ITEMS, OrderKind, generated_order
 from infra.wix_sandbox.rate_limit import SlidingWindowRateLimiter
 from infra.wix_sandbox.server import Request, Response, SandboxHTTPServer
-from infra.wix_sandbox.state import APPROVED, SandboxState, is_guid
+from infra.wix_sandbox.state import APPROVED, MAX_QUANTITY, SandboxState, is_guid
 from infra.wix_sandbox.stats import Stats
 from infra.wix_sandbox.webhooks import (
     Delivery,
@@ -437,8 +432,8 @@ class WixSandbox:
             raise validation_error("generate.lineItems", f"at most {MAX_GENERATED_LINE_ITEMS}")
         if kind is OrderKind.MIXED and line_items < 2:
             raise validation_error("generate.lineItems", "a mixed order needs at least 2")
-        if quantity > MAX_LINE_ITEM_QUANTITY:
-            raise validation_error("generate.quantity", f"at most {MAX_LINE_ITEM_QUANTITY}")
+        if quantity > MAX_QUANTITY:
+            raise validation_error("generate.quantity", f"at most {MAX_QUANTITY}")
         if count > MAX_GENERATED_ORDERS:
             raise validation_error("generate.count", f"at most {MAX_GENERATED_ORDERS}")
         return [

@@ -211,3 +211,8 @@ def test_stopping_the_sandbox_releases_a_held_request(make_sandbox: MakeSandbox)
     caller.join(timeout=5)
     assert time.monotonic() - started < 2
     assert outcomes == ["dropped"]
+
+
+def test_faults_for_an_unknown_endpoint_are_refused_at_start(make_sandbox: MakeSandbox) -> None:
+    with pytest.raises(ValueError, match="orders"):
+        make_sandbox(faults={"orders": FaultSpec(error_rate=0.5)})

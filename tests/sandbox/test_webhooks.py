@@ -271,3 +271,17 @@ def test_webhooks_go_to_this_machine_only(control: SandboxClient, url: str) -> N
 
     assert refused.value.status == 400
     assert control.config()["webhookUrl"] is None
+
+
+def test_the_in_process_sandbox_waits_for_deliveries_and_knows_its_key(
+    make_sandbox: MakeSandbox,
+) -> None:
+    with WebhookReceiver([500]) as receiver:
+        sandbox = make_sandbox(webhook_url=receiver.url, resend_compression=6000)
+        order_id = sandbox.client().create_order(sandbox.client().create_site(), generate={})["id"]
+
+        [delivery] = sandbox.wait_for_deliveries(order_id)
+
+    assert [attempt["status"] for attempt in delivery["attempts"]] == [500, 200]
+    assert sandbox.public_key_pem == sandbox.client().public_key_pem()
+    assert jwt.decode(receiver.bodies()[-1], sandbox.public_key_pem, algorithms=["RS256"])
