@@ -61,11 +61,9 @@ class _Route:
 
 
 class WixSandbox:
-    """The sandbox in this process, served from a background thread; use as a context manager.
-
-    >>> with WixSandbox(SandboxConfig(webhook_url="http://127.0.0.1:3000/webhooks/wix")) as wix:
-    ...     wix.base_url  # Wix's REST base URL and the control API's host
-    """
+    """The sandbox in this process, served from a background thread; use as a context manager:
+    ``with WixSandbox(SandboxConfig(webhook_url=url)) as wix:``, then ``wix.base_url`` is both
+    Wix's REST base URL and the control API's host."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config = config or SandboxConfig()
