@@ -68,7 +68,7 @@ def signed_webhook(
         expires_at=now + expires_in,
         **claims_options,
     )
-    return sign_wix_webhook(claims, keys.private_pem)
+    return sign_wix_webhook(claims, keys.private_key)
 
 
 def webhook_event(token: str, *, base64_encoded: bool = False) -> dict[str, Any]:

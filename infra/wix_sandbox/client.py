@@ -140,7 +140,7 @@ class SandboxClient:
         return self._call("GET", "/faults")
 
     def set_faults(
-        self, endpoints: Mapping[str, Mapping[str, float]], seed: int | None = None
+        self, endpoints: Mapping[str, Mapping[str, object]], seed: int | None = None
     ) -> dict[str, Any]:
         """Replace the fault plan, e.g. ``set_faults({"create": {"errorRate": 0.2}}, seed=7)``."""
         body: dict[str, Any] = {"endpoints": endpoints}

@@ -38,6 +38,7 @@ _SETTING_FIELDS: Final = {
     "timeoutSeconds": "timeout_seconds",
     "dropRate": "drop_rate",
     "latencyMs": "latency_ms",
+    "instanceIds": "instance_ids",
 }
 _SETTING_NAMES: Final = {field_name: name for name, field_name in _SETTING_FIELDS.items()}
 
@@ -53,6 +54,8 @@ class FaultSpec:
     timeout_seconds: float = 30.0
     drop_rate: float = 0.0
     latency_ms: float = 0.0
+    instance_ids: frozenset[str] = frozenset()
+    """Only these sites' calls meet the faults (all sites when empty): one site down, others up."""
 
     def __post_init__(self) -> None:
         rates = (self.error_rate, self.throttle_rate, self.timeout_rate, self.drop_rate)
@@ -68,16 +71,26 @@ class FaultSpec:
         unknown = set(value) - set(_SETTING_FIELDS)
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        for name, number in value.items():
-            if not isinstance(number, int | float) or isinstance(number, bool):
+        settings: dict[str, Any] = {}
+        for name, setting in value.items():
+            if name == "instanceIds":
+                if not isinstance(setting, list) or not all(isinstance(i, str) for i in setting):
+                    raise ValueError("instanceIds must be a list of instance ids")
+                settings["instance_ids"] = frozenset(setting)
+            elif not isinstance(setting, int | float) or isinstance(setting, bool):
                 raise ValueError(f"{name} must be a number")
-        settings = {_SETTING_FIELDS[name]: number for name, number in value.items()}
+            else:
+                settings[_SETTING_FIELDS[name]] = setting
         if "error_status" in settings:
             settings["error_status"] = int(settings["error_status"])
         return cls(**settings)
 
-    def to_json(self) -> dict[str, float]:
-        return {_SETTING_NAMES[spec.name]: getattr(self, spec.name) for spec in fields(self)}
+    def to_json(self) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            _SETTING_NAMES[spec.name]: getattr(self, spec.name) for spec in fields(self)
+        }
+        described["instanceIds"] = sorted(self.instance_ids)
+        return described
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +152,11 @@ class FaultInjector:
                 "endpoints": {name: spec.to_json() for name, spec in self._plan.items()},
             }
 
-    def decide(self, endpoint: str) -> FaultDecision:
+    def decide(self, endpoint: str, instance_id: str | None = None) -> FaultDecision:
+        """The fault for one call; ``instance_id`` is the calling site, when the call names one."""
         with self._lock:
             spec = self._plan.get(endpoint)
-            if spec is None:
+            if spec is None or (spec.instance_ids and instance_id not in spec.instance_ids):
                 return NO_FAULT
             draw = self._generators[endpoint].random()
         latency = spec.latency_ms / 1000.0

@@ -8,6 +8,7 @@ and can be made to fail like one.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import threading
@@ -174,7 +175,11 @@ class WixSandbox:
         if route is None:
             return Response.error(application_error(404, errors.NOT_FOUND, "no such endpoint"))
         endpoint = route.endpoint
-        decision = self.faults.decide(endpoint) if endpoint in FAULTABLE_ENDPOINTS else NO_FAULT
+        decision = (
+            self.faults.decide(endpoint, self._calling_instance(request, route))
+            if endpoint in FAULTABLE_ENDPOINTS
+            else NO_FAULT
+        )
         if decision.kind is not FaultKind.NONE:
             self.stats.record_fault(endpoint, decision.kind.value)
         if decision.latency_seconds:
@@ -196,6 +201,17 @@ class WixSandbox:
             return None
         self._record(endpoint, response.status)
         return response
+
+    def _calling_instance(self, request: Request, route: _Route) -> str | None:
+        """The site a call is for (its token's, or the token request's), to scope faults."""
+        if route.needs_token:
+            return self.state.instance_of_token(request.headers.get("authorization"))
+        if route.endpoint == "token":
+            with contextlib.suppress(WixApiError):
+                body = request.json()
+                if isinstance(body, Mapping) and isinstance(body.get("instance_id"), str):
+                    return str(body["instance_id"])
+        return None
 
     def _answer(self, route: _Route, request: Request, parameters: Mapping[str, str]) -> Response:
         try:

@@ -189,6 +189,12 @@ class SandboxState:
             raise _unauthenticated("unknown access token")
         return token.instance_id
 
+    def instance_of_token(self, authorization: str | None) -> str | None:
+        """The instance a token belongs to, without judging it (None when unknown)."""
+        with self._lock:
+            token = self._tokens.get(authorization or "")
+        return token.instance_id if token is not None else None
+
     def expire_tokens(self, instance_id: str | None = None) -> int:
         """Make tokens expire now (all, or one instance's), to exercise a client's renewal."""
         with self._lock:
@@ -377,7 +383,7 @@ class SandboxState:
                 results.append(
                     {
                         "itemMetadata": {**metadata, "success": True},
-                        "item": order.with_fulfillments(),
+                        "ordersWithFulfillments": order.with_fulfillments(),
                     }
                 )
         successes = sum(1 for result in results if result["itemMetadata"]["success"])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from infra.webhook_signing import sign_wix_webhook
 from tests.conftest import Handler
 from tests.webhooks import (
     INSTANCE_ID,
@@ -190,9 +191,7 @@ def _valid_claims(keys: KeyPair) -> dict[str, Any]:
 
 
 def _signed_claims(keys: KeyPair, claims: dict[str, Any]) -> str:
-    import jwt
-
-    return jwt.encode(claims, keys.private_pem, algorithm="RS256")
+    return sign_wix_webhook(claims, keys.private_key)
 
 
 def _with_envelope_change(keys: KeyPair, change: Callable[[dict[str, Any]], None]) -> str:

@@ -45,8 +45,8 @@ def test_bulk_create_answers_each_order_in_wixs_result_shape(
         {"id": first, "originalIndex": 0, "success": True},
         {"id": second, "originalIndex": 1, "success": True},
     ]
-    assert results[1]["item"]["orderId"] == second
-    assert len(results[1]["item"]["fulfillments"]) == 2
+    assert results[1]["ordersWithFulfillments"]["orderId"] == second
+    assert len(results[1]["ordersWithFulfillments"]["fulfillments"]) == 2
     assert control.order(second)["order"]["fulfillmentStatus"] == "FULFILLED"
     assert control.stats()["fulfillmentsCreated"] == 3
 
@@ -97,7 +97,7 @@ def test_one_orders_error_does_not_stop_the_others(
         None,
     ]
     assert all(item["error"]["description"] for item in metadata if not item["success"])
-    assert "item" not in answer.body["results"][1]
+    assert "ordersWithFulfillments" not in answer.body["results"][1]
     assert answer.body["bulkActionMetadata"]["totalSuccesses"] == 2
     assert answer.body["bulkActionMetadata"]["totalFailures"] == 6
     assert control.order(over)["fulfillments"] == []

@@ -216,3 +216,19 @@ def test_stopping_the_sandbox_releases_a_held_request(make_sandbox: MakeSandbox)
 def test_faults_for_an_unknown_endpoint_are_refused_at_start(make_sandbox: MakeSandbox) -> None:
     with pytest.raises(ValueError, match="orders"):
         make_sandbox(faults={"orders": FaultSpec(error_rate=0.5)})
+
+
+def test_faults_can_be_scoped_to_some_sites(
+    wix: WixHttp, control: SandboxClient, sandbox: WixSandbox, site: str, token: str
+) -> None:
+    healthy_site = control.create_site()
+    healthy_token = access_token(wix, sandbox, healthy_site)
+    control.set_faults({"listByIds": {"errorRate": 1.0, "instanceIds": [site]}}, seed=1)
+
+    order_id = "11111111-2222-4333-8444-555555555555"
+    failing = [wix.list_by_ids(token, [order_id]).status for _ in range(5)]
+    healthy = [wix.list_by_ids(healthy_token, [order_id]).status for _ in range(5)]
+
+    assert failing == [500] * 5
+    assert healthy == [200] * 5
+    assert control.faults()["endpoints"]["listByIds"]["instanceIds"] == [site]

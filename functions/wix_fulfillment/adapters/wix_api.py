@@ -356,7 +356,7 @@ def _bulk_results(
             continue
         order_id = requests[index].order_id
         if metadata.get("success"):
-            order = entry.get("ordersWithFulfillments") or entry.get("item") or {}
+            order = entry.get("ordersWithFulfillments") or {}
             ids = tuple(str(f.get("id")) for f in order.get("fulfillments", []))
             results.append(CreateResult(order_id, ids))
         else:
