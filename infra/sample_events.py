@@ -16,6 +16,7 @@ from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
 
 INFRA_DIR: Final = Path(__file__).resolve().parent
 SEED_ENVELOPE_PATH: Final = INFRA_DIR / "seed" / "order_approved_envelope.json"
+SAMPLE_FLOW_ORDER_PATH: Final = INFRA_DIR / "seed" / "sample_flow_order.json"
 DEV_PRIVATE_KEY_PATH: Final = INFRA_DIR / "dev_keys" / "webhook_signing_private_key.pem"
 DEV_PUBLIC_KEY_PATH: Final = INFRA_DIR / "dev_keys" / "webhook_signing_public_key.pem"
 ORDER_APPROVED_EVENT_PATH: Final = INFRA_DIR / "events" / "order_approved.json"
@@ -30,8 +31,15 @@ EXPIRES_AT: Final = 4_102_444_800  # 2100-01-01: the sample stays valid
 
 
 def seed_envelope() -> dict[str, Any]:
+    """The Order Approved payload of Wix's documentation page (a digital, fulfilled order)."""
     envelope: dict[str, Any] = json.loads(SEED_ENVELOPE_PATH.read_text(encoding="utf-8"))
     return envelope
+
+
+def sample_flow_order() -> dict[str, Any]:
+    """The order of Wix's sample flow: one shippable line item, quantity 1, not yet fulfilled."""
+    order: dict[str, Any] = json.loads(SAMPLE_FLOW_ORDER_PATH.read_text(encoding="utf-8"))
+    return order
 
 
 def order_approved_event() -> dict[str, Any]:

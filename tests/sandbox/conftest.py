@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,31 +16,6 @@ SAMPLE_FLOW_ORDER_ID = "880fa895-dfd5-4d50-a2d4-971b03fd4b86"
 FIRST_LINE_ITEM = "00000000-0000-0000-0000-000000000001"
 
 MakeSandbox = Callable[..., WixSandbox]
-
-
-def sample_flow_order() -> dict[str, Any]:
-    """The order of Wix's sample flow: one shippable line item, quantity 1, not fulfilled."""
-    return copy.deepcopy(
-        {
-            "id": SAMPLE_FLOW_ORDER_ID,
-            "number": "10002",
-            "cartId": "866a0cf8-d7ec-4ec5-b20f-08cf33d8ad74",
-            "checkoutId": "6f1204d5-3923-4709-869e-51680a1b5530",
-            "buyerLanguage": "en",
-            "createdDate": "2022-12-21T13:30:36.798Z",
-            "updatedDate": "2022-12-21T13:30:39.075Z",
-            "status": "APPROVED",
-            "fulfillmentStatus": "NOT_FULFILLED",
-            "lineItems": [
-                {
-                    "id": FIRST_LINE_ITEM,
-                    "quantity": 1,
-                    "physicalProperties": {"sku": "", "shippable": True},
-                    "itemType": {"preset": "PHYSICAL"},
-                }
-            ],
-        }
-    )
 
 
 @pytest.fixture(scope="session")

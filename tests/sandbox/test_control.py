@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.sample_events import seed_envelope
+from infra.sample_events import sample_flow_order, seed_envelope
 from infra.wix_sandbox import SandboxClient
-from tests.sandbox.conftest import FIRST_LINE_ITEM, SAMPLE_FLOW_ORDER_ID, sample_flow_order
+from tests.sandbox.conftest import FIRST_LINE_ITEM, SAMPLE_FLOW_ORDER_ID
 from tests.sandbox.wix_http import WixHttp, fedex, line
 from tests.webhooks import SEED_ORDER_ID
 

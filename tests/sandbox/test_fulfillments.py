@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from infra.sample_events import sample_flow_order
 from infra.wix_sandbox import SandboxClient, WixSandbox
 from tests.sandbox.conftest import (
     FIRST_LINE_ITEM,
     SAMPLE_FLOW_ORDER_ID,
     access_token,
-    sample_flow_order,
 )
 from tests.sandbox.wix_http import FULFILLMENTS, WixHttp, fedex, line
 
