@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 WEBHOOK_HANDLER_MODULE = "wix_fulfillment.handlers.webhook"
-Handler = Callable[[dict[str, Any], object], dict[str, Any]]
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+ColdStart = Callable[[Sequence[str], Mapping[str, str]], Handler]
 
 
 @pytest.fixture(scope="session")
@@ -67,22 +68,37 @@ def aws_local_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: DynamoDBLocal
 
 
 @pytest.fixture
-def load_webhook_handler(
-    monkeypatch: pytest.MonkeyPatch, aws_local_env: None, orders_table: str, webhook_keys: KeyPair
-) -> Callable[..., Handler]:
-    """Import the deployed handler afresh (a cold start) with the given environment."""
+def cold_start(monkeypatch: pytest.MonkeyPatch, aws_local_env: None) -> ColdStart:
+    """Import a handler as a new execution environment would: modules afresh, given environment.
 
-    def load(**environment: str) -> Handler:
-        monkeypatch.setenv("TABLE_NAME", orders_table)
-        monkeypatch.setenv("WIX_WEBHOOK_PUBLIC_KEY", webhook_keys.public_pem)
+    The named modules are re-imported in order (module-level state such as connection pools and
+    token caches lives there); the handler is the last one's ``handler``.
+    """
+
+    def start(modules: Sequence[str], environment: Mapping[str, str]) -> Handler:
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
-        if WEBHOOK_HANDLER_MODULE in sys.modules:
-            module = importlib.reload(sys.modules[WEBHOOK_HANDLER_MODULE])
-        else:
-            module = importlib.import_module(WEBHOOK_HANDLER_MODULE)
-        handler: Handler = module.handler
+        module = None
+        for name in modules:
+            if name in sys.modules:
+                module = importlib.reload(sys.modules[name])
+            else:
+                module = importlib.import_module(name)
+        handler: Handler = module.handler  # type: ignore[union-attr]
         return handler
+
+    return start
+
+
+@pytest.fixture
+def load_webhook_handler(
+    cold_start: ColdStart, orders_table: str, webhook_keys: KeyPair
+) -> Callable[..., Handler]:
+    """The deployed webhook handler, cold-started; keyword arguments override its environment."""
+
+    def load(**environment: str) -> Handler:
+        defaults = {"TABLE_NAME": orders_table, "WIX_WEBHOOK_PUBLIC_KEY": webhook_keys.public_pem}
+        return cold_start([WEBHOOK_HANDLER_MODULE], defaults | environment)
 
     return load
 

@@ -1,0 +1,238 @@
+"""FulfillmentFunction against DynamoDB Local's stream and the Wix sandbox over HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+
+import pytest
+
+from infra import list_fulfillments
+from infra.sample_events import sample_flow_order, seed_envelope
+from tests.integration.worker_bed import RunningOutContext, WorkerBed, retried_records
+
+pytestmark = pytest.mark.integration
+
+FIRST_LINE_ITEM = "00000000-0000-0000-0000-000000000001"
+
+
+def test_seed_flow_physical_order_gets_one_fulfillment_with_tracking(
+    worker_bed: WorkerBed,
+) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(site, order=sample_flow_order())
+
+    [answer] = worker_bed.run_stream(worker_bed.load_worker())
+
+    assert answer == {"batchItemFailures": []}
+    [fulfillment] = worker_bed.wix.client().order(order.order_id)["fulfillments"]
+    assert fulfillment["lineItems"] == [{"id": FIRST_LINE_ITEM, "quantity": 1}]
+    tracking = fulfillment["trackingInfo"]
+    assert tracking["shippingProvider"] == "fedex"
+    assert tracking["trackingLink"] == (
+        "https://www.fedex.com/apps/fedextrack/?action=track&trackingnumber="
+        + tracking["trackingNumber"]
+    )
+    item = worker_bed.item(order)
+    assert item["status"] == {"S": "FULFILLED"}
+    assert item["fulfillmentIds"] == {"L": [{"S": fulfillment["id"]}]}
+    assert item["attempts"] == {"N": "1"}
+
+
+def test_listing_command_prints_what_wix_lists(worker_bed: WorkerBed) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(site, order=sample_flow_order())
+    worker_bed.run_stream(worker_bed.load_worker())
+    printed = io.StringIO()
+
+    with redirect_stdout(printed):
+        exit_code = list_fulfillments.main(
+            [
+                "--instance-id",
+                site,
+                "--order-id",
+                order.order_id,
+                "--app-id",
+                worker_bed.wix.app_id,
+                "--app-secret",
+                worker_bed.wix.app_secret,
+                "--base-url",
+                worker_bed.wix.base_url,
+            ]
+        )
+
+    assert exit_code == 0
+    listing = json.loads(printed.getvalue())["orderWithFulfillments"]
+    assert listing["orderId"] == order.order_id
+    [fulfillment] = listing["fulfillments"]
+    assert set(fulfillment) >= {"id", "createdDate", "lineItems", "trackingInfo"}
+    assert fulfillment["lineItems"] == [{"id": FIRST_LINE_ITEM, "quantity": 1}]
+    assert set(fulfillment["trackingInfo"]) == {
+        "trackingNumber",
+        "shippingProvider",
+        "trackingLink",
+    }
+
+
+def test_digital_already_fulfilled_order_is_skipped_without_a_create(
+    worker_bed: WorkerBed,
+) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(site, order=seed_envelope()["actionEvent"]["body"]["order"])
+
+    [answer] = worker_bed.run_stream(worker_bed.load_worker())
+
+    assert answer == {"batchItemFailures": []}
+    assert worker_bed.status(order) == "SKIPPED"
+    assert worker_bed.item(order)["statusReason"] == {"S": "no line item to fulfil"}
+    assert worker_bed.calls("bulkCreate") + worker_bed.calls("create") == 0
+
+
+def test_only_the_remainder_of_a_partly_fulfilled_order_is_created(
+    worker_bed: WorkerBed,
+) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(
+        site,
+        generate={"kind": "physical", "lineItems": 2, "quantity": 3},
+        prefulfilled=[{"id": FIRST_LINE_ITEM, "quantity": 1}],
+    )
+
+    worker_bed.run_stream(worker_bed.load_worker())
+
+    fulfillments = worker_bed.wix.client().order(order.order_id)["fulfillments"]
+    assert [f["lineItems"] for f in fulfillments[1:]] == [
+        [
+            {"id": FIRST_LINE_ITEM, "quantity": 2},
+            {"id": "00000000-0000-0000-0000-000000000002", "quantity": 3},
+        ]
+    ]
+    assert (
+        worker_bed.wix.client().order(order.order_id)["order"]["fulfillmentStatus"] == "FULFILLED"
+    )
+    assert worker_bed.status(order) == "FULFILLED"
+
+
+def test_a_big_batch_costs_one_token_and_few_calls_per_site(worker_bed: WorkerBed) -> None:
+    sites = [worker_bed.wix.client().create_site() for _ in range(3)]
+    orders = [
+        order
+        for site, count in zip(sites, (90, 80, 80), strict=True)
+        for order in worker_bed.place_orders(
+            site, generate={"kind": "mixed", "lineItems": 3, "count": count}
+        )
+    ]
+
+    [answer] = worker_bed.run_stream(worker_bed.load_worker())
+
+    assert answer == {"batchItemFailures": []}
+    assert len(orders) == 250
+    assert {worker_bed.status(order) for order in orders} == {"FULFILLED"}
+    assert worker_bed.calls("token") == 3
+    assert worker_bed.calls("listByIds") <= 9
+    assert worker_bed.calls("bulkCreate") <= 9
+    for order in orders:
+        shippable = {line.id: line.quantity for line in order.line_items if line.shippable}
+        assert worker_bed.fulfilled_units(order) == shippable
+
+
+def test_flaky_wix_still_fulfils_every_unit_exactly_once(worker_bed: WorkerBed) -> None:
+    sites = [worker_bed.wix.client().create_site() for _ in range(2)]
+    orders = [
+        order
+        for site in sites
+        for order in worker_bed.place_orders(
+            site, generate={"kind": "physical", "lineItems": 2, "quantity": 2, "count": 15}
+        )
+    ]
+    flaky = {"errorRate": 0.1, "errorStatus": 503, "throttleRate": 0.1, "timeoutRate": 0.1}
+    worker_bed.wix.client().set_faults(
+        {
+            endpoint: flaky | {"timeoutSeconds": 0.2}
+            for endpoint in ("token", "listByIds", "bulkCreate", "carrier")
+        },
+        seed=30,
+    )
+
+    answers = worker_bed.run_stream(worker_bed.load_worker(), max_invocations=10)
+
+    assert answers[-1] == {"batchItemFailures": []}
+    stats = worker_bed.wix.client().stats()
+    assert stats["faultsInjected"], "the faults must really have been injected"
+    assert stats["rejectedOverFulfillments"] == 0
+    for order in orders:
+        assert worker_bed.fulfilled_units(order) == {line.id: 2 for line in order.line_items}
+        assert worker_bed.status(order) == "FULFILLED"
+
+
+def test_one_site_down_fails_only_that_sites_records(worker_bed: WorkerBed) -> None:
+    down, up = (worker_bed.wix.client().create_site() for _ in range(2))
+    down_orders = worker_bed.place_orders(down, generate={"kind": "physical", "count": 3})
+    up_orders = worker_bed.place_orders(up, generate={"kind": "physical", "count": 3})
+    records = worker_bed.stream.read()
+    sequence_of = {
+        record["dynamodb"]["NewImage"]["orderId"]["S"]: record["dynamodb"]["SequenceNumber"]
+        for record in records
+    }
+    worker_bed.wix.client().set_faults({"listByIds": {"errorRate": 1.0, "instanceIds": [down]}})
+
+    [answer] = worker_bed.deliver(worker_bed.load_worker(), records)
+
+    failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+    assert failed == {sequence_of[order.order_id] for order in down_orders}
+    assert {worker_bed.status(order) for order in up_orders} == {"FULFILLED"}
+    assert {worker_bed.status(order) for order in down_orders} == {"PENDING"}
+    assert "HTTP 500" in worker_bed.item(down_orders[0])["lastError"]["S"]
+
+
+def test_a_create_whose_answer_was_lost_is_not_created_again(worker_bed: WorkerBed) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(site, generate={"kind": "physical", "quantity": 2})
+    worker_bed.wix.client().set_faults({"bulkCreate": {"dropRate": 1.0}})
+
+    records = worker_bed.stream.read()
+
+    # Time for one round only: the create commits, its answer is lost, the batch fails.
+    [first] = worker_bed.deliver(worker_bed.load_worker(), records, context=RunningOutContext)
+    worker_bed.wix.client().clear_faults()
+    failed = {item["itemIdentifier"] for item in first["batchItemFailures"]}
+    [retry] = worker_bed.deliver(worker_bed.load_worker(), retried_records(records, failed))
+
+    assert failed == {records[0]["dynamodb"]["SequenceNumber"]}
+    assert retry == {"batchItemFailures": []}
+    assert len(worker_bed.wix.client().order(order.order_id)["fulfillments"]) == 1
+    assert worker_bed.fulfilled_units(order) == {FIRST_LINE_ITEM: 2}
+    assert worker_bed.status(order) == "SKIPPED"
+    assert worker_bed.item(order)["statusReason"] == {"S": "already fulfilled at Wix"}
+    assert worker_bed.calls("bulkCreate") == 1
+
+
+def test_a_lost_answer_within_one_run_is_resolved_as_fulfilled(worker_bed: WorkerBed) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(site, generate={"kind": "physical"})
+    worker_bed.wix.client().set_faults({"bulkCreate": {"dropRate": 1.0}})
+
+    [answer] = worker_bed.run_stream(worker_bed.load_worker())
+
+    assert answer == {"batchItemFailures": []}
+    [fulfillment] = worker_bed.wix.client().order(order.order_id)["fulfillments"]
+    assert worker_bed.item(order)["fulfillmentIds"] == {"L": [{"S": fulfillment["id"]}]}
+    assert worker_bed.status(order) == "FULFILLED"
+
+
+def test_a_canceled_order_is_rejected_with_wixs_code_and_not_retried(
+    worker_bed: WorkerBed,
+) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(site, generate={"kind": "physical"})
+    worker_bed.wix.client().set_order_status(order.order_id, "CANCELED")
+
+    answers = worker_bed.run_stream(worker_bed.load_worker(), max_invocations=3)
+
+    assert answers == [{"batchItemFailures": []}]
+    item = worker_bed.item(order)
+    assert item["status"] == {"S": "REJECTED"}
+    assert item["errorCode"] == {"S": "ORDER_NOT_APPROVED"}
+    assert worker_bed.calls("bulkCreate") + worker_bed.calls("create") == 1
+    assert worker_bed.wix.client().order(order.order_id)["fulfillments"] == []

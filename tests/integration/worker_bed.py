@@ -1,0 +1,129 @@
+"""The fulfilment worker's test bed: DynamoDB Local, the Wix sandbox over HTTP, real stream records.
+
+Orders go in as the webhook stores them; the worker is the deployed handler module, cold-started
+with its function's environment and fed Lambda-shaped batches read from DynamoDB Local's stream,
+retried the way the event source mapping retries a batch with ``ReportBatchItemFailures``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from infra.dynamodb_stream import StreamReader, lambda_stream_event
+from infra.webhook_signing import wix_webhook_claims
+from infra.wix_sandbox import WixSandbox
+from infra.wix_sandbox.webhooks import order_approved_envelope
+from wix_fulfillment.adapters.orders_table import OrdersTable, order_key
+from wix_fulfillment.core.order_event import ApprovedOrder, parse_webhook_claims
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class LambdaContext:
+    """What the worker reads of Lambda's context: the time it has left."""
+
+    seconds: float = 300.0
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.seconds - (time.monotonic() - self.started)) * 1000)
+
+
+@dataclass
+class RunningOutContext:
+    """A context whose time is up after its first reading: a run that gets one round only."""
+
+    readings: int = 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.readings += 1
+        return 300_000 if self.readings == 1 else 1_000
+
+
+def retried_records(records: list[dict[str, Any]], failed: set[str]) -> list[dict[str, Any]]:
+    """What the stream re-delivers after a partial failure: from the first failed record on."""
+    first = min(int(number) for number in failed)
+    return [record for record in records if int(record["dynamodb"]["SequenceNumber"]) >= first]
+
+
+def approved_order(instance_id: str, wix_order: dict[str, Any]) -> ApprovedOrder:
+    """The order as the webhook would store it, from the sandbox's own Order Approved event."""
+    envelope = order_approved_envelope(wix_order, str(uuid.uuid4()), "2026-11-22T14:00:00Z")
+    claims = wix_webhook_claims(envelope, instance_id=instance_id, issued_at=0, expires_at=1)
+    order = parse_webhook_claims(claims)
+    assert isinstance(order, ApprovedOrder)
+    return order
+
+
+@dataclass
+class WorkerBed:
+    dynamodb: DynamoDBClient
+    table: str
+    stream: StreamReader
+    wix: WixSandbox
+    load_worker: Callable[..., Handler]
+
+    def place_orders(self, instance_id: str, **options: Any) -> list[ApprovedOrder]:
+        """Orders approved at the sandbox (no webhook) and stored as the webhook stores them."""
+        wix_orders = self.wix.client().create_orders(instance_id, deliver_webhook=False, **options)
+        orders = [approved_order(instance_id, wix_order) for wix_order in wix_orders["orders"]]
+        table = OrdersTable(self.dynamodb, self.table, timedelta(days=1))
+        for order in orders:
+            assert table.insert_if_new(order)
+        return orders
+
+    def run_stream(self, worker: Handler, **options: Any) -> list[dict[str, Any]]:
+        """Deliver the stream's records written since the last read (see ``deliver``)."""
+        return self.deliver(worker, self.stream.read(), **options)
+
+    def deliver(
+        self,
+        worker: Handler,
+        records: list[dict[str, Any]],
+        *,
+        max_invocations: int = 1,
+        context: Callable[[], LambdaContext | RunningOutContext] = LambdaContext,
+    ) -> list[dict[str, Any]]:
+        """Invoke the worker with the records as one batch; after a partial failure, again from
+        the first failed record, as the event source mapping does. Each invocation's answer."""
+        answers: list[dict[str, Any]] = []
+        while records and len(answers) < max_invocations:
+            answer = worker(lambda_stream_event(records), context())
+            answers.append(answer)
+            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+            if not failed:
+                break
+            records = retried_records(records, failed)
+        return answers
+
+    def item(self, order: ApprovedOrder) -> dict[str, Any]:
+        return self.dynamodb.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": order_key(order.instance_id, order.order_id)}},
+            ConsistentRead=True,
+        )["Item"]
+
+    def status(self, order: ApprovedOrder) -> str:
+        status: str = self.item(order)["status"]["S"]
+        return status
+
+    def fulfilled_units(self, order: ApprovedOrder) -> dict[str, int]:
+        """Per line item, the quantity in the order's fulfillments at the sandbox."""
+        units: dict[str, int] = {}
+        for fulfillment in self.wix.client().order(order.order_id)["fulfillments"]:
+            for line in fulfillment["lineItems"]:
+                units[line["id"]] = units.get(line["id"], 0) + line["quantity"]
+        return units
+
+    def calls(self, endpoint: str) -> int:
+        counts: dict[str, int] = self.wix.client().stats()["calls"].get(endpoint, {})
+        return sum(counts.values())
