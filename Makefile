@@ -53,7 +53,7 @@ test: install lint template-check ## everything CI runs: lint, template checks, 
 unit: $(PYTHON_READY) ## the pure unit tests only (no DynamoDB Local)
 	$(BIN)/pytest tests/unit
 
-events: $(PYTHON_READY) ## regenerate infra/events/order_approved.json and infra/env.json
+events: $(PYTHON_READY) ## regenerate infra/events/*.json and infra/env.json
 	$(BIN)/python -m infra.sample_events
 
 dynamodb-local: install ## DynamoDB Local on :8000 with the template's table, for sam local invoke

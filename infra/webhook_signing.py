@@ -20,6 +20,21 @@ ANONYMOUS_IDENTITY: Mapping[str, str] = {
 }
 
 
+def order_approved_envelope(
+    order: Mapping[str, Any], event_id: str, event_time: str
+) -> dict[str, Any]:
+    """The event envelope, keys in the order of Wix's example payload."""
+    return {
+        "id": event_id,
+        "entityFqdn": "wix.ecom.v1.order",
+        "slug": "approved",
+        "entityId": order["id"],
+        "actionEvent": {"body": {"order": order}},
+        "eventTime": event_time,
+        "triggeredByAnonymizeRequest": False,
+    }
+
+
 def wix_webhook_claims(
     envelope: Mapping[str, Any],
     *,

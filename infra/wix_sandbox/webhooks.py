@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
+from infra.webhook_signing import order_approved_envelope, sign_wix_webhook, wix_webhook_claims
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.clock import iso_timestamp
 from infra.wix_sandbox.errors import application_error, validation_error
@@ -143,21 +143,6 @@ class Delivery:
             "attempts": [attempt.to_json() for attempt in self.attempts],
             "nextAttemptAt": self.next_attempt_at,
         }
-
-
-def order_approved_envelope(
-    order: Mapping[str, Any], event_id: str, event_time: str
-) -> dict[str, Any]:
-    """The event envelope, keys in the order of Wix's example payload."""
-    return {
-        "id": event_id,
-        "entityFqdn": "wix.ecom.v1.order",
-        "slug": "approved",
-        "entityId": order["id"],
-        "actionEvent": {"body": {"order": order}},
-        "eventTime": event_time,
-        "triggeredByAnonymizeRequest": False,
-    }
 
 
 def loopback_webhook_url(url: object) -> str:

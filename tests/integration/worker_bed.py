@@ -15,11 +15,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from infra.dynamodb_stream import StreamReader, lambda_stream_event
-from infra.webhook_signing import wix_webhook_claims
+from infra.sample_events import approved_order
 from infra.wix_sandbox import WixSandbox
-from infra.wix_sandbox.webhooks import order_approved_envelope
 from wix_fulfillment.adapters.orders_table import OrdersTable, order_key
-from wix_fulfillment.core.order_event import ApprovedOrder, parse_webhook_claims
+from wix_fulfillment.core.order_event import ApprovedOrder
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -55,15 +54,6 @@ def retried_records(records: list[dict[str, Any]], failed: set[str]) -> list[dic
     return [record for record in records if int(record["dynamodb"]["SequenceNumber"]) >= first]
 
 
-def approved_order(instance_id: str, wix_order: dict[str, Any]) -> ApprovedOrder:
-    """The order as the webhook would store it, from the sandbox's own Order Approved event."""
-    envelope = order_approved_envelope(wix_order, str(uuid.uuid4()), "2026-11-22T14:00:00Z")
-    claims = wix_webhook_claims(envelope, instance_id=instance_id, issued_at=0, expires_at=1)
-    order = parse_webhook_claims(claims)
-    assert isinstance(order, ApprovedOrder)
-    return order
-
-
 @dataclass
 class WorkerBed:
     dynamodb: DynamoDBClient
@@ -75,7 +65,10 @@ class WorkerBed:
     def place_orders(self, instance_id: str, **options: Any) -> list[ApprovedOrder]:
         """Orders approved at the sandbox (no webhook) and stored as the webhook stores them."""
         wix_orders = self.wix.client().create_orders(instance_id, deliver_webhook=False, **options)
-        orders = [approved_order(instance_id, wix_order) for wix_order in wix_orders["orders"]]
+        orders = [
+            approved_order(instance_id, wix_order, str(uuid.uuid4()))
+            for wix_order in wix_orders["orders"]
+        ]
         table = OrdersTable(self.dynamodb, self.table, timedelta(days=1))
         for order in orders:
             assert table.insert_if_new(order)

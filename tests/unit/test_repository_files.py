@@ -14,8 +14,10 @@ from infra.sam_local import function_handler
 from infra.sample_events import (
     ENV_VARS_PATH,
     ORDER_APPROVED_EVENT_PATH,
+    ORDER_STREAM_EVENT_PATH,
     env_vars,
     order_approved_event,
+    order_stream_event,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,11 +36,15 @@ def test_sam_build_installs_exactly_the_projects_runtime_dependencies() -> None:
 
 @pytest.mark.parametrize(
     ("path", "make"),
-    [(ORDER_APPROVED_EVENT_PATH, order_approved_event), (ENV_VARS_PATH, env_vars)],
-    ids=["order_approved.json", "env.json"],
+    [
+        (ORDER_APPROVED_EVENT_PATH, order_approved_event),
+        (ORDER_STREAM_EVENT_PATH, order_stream_event),
+        (ENV_VARS_PATH, env_vars),
+    ],
+    ids=["order_approved.json", "order_stream.json", "env.json"],
 )
 def test_committed_samples_match_what_the_generator_makes(path: Path, make: Any) -> None:
-    assert json.loads(path.read_text()) == make(), "run `python -m infra.sample_events`"
+    assert json.loads(path.read_text()) == make(), "run `make events`"
 
 
 def test_template_handlers_name_importable_functions(template: dict[str, Any]) -> None:

@@ -58,7 +58,7 @@ class OrdersTable:
         try:
             self._client.put_item(
                 TableName=self._table_name,
-                Item=self._new_order_item(order, datetime.now(UTC)),
+                Item=new_order_item(order, datetime.now(UTC), self._retention),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
@@ -69,39 +69,41 @@ class OrdersTable:
             raise OrderStoreUnavailable(_describe(error)) from error
         return True
 
-    def _new_order_item(
-        self, order: ApprovedOrder, received_at: datetime
-    ) -> dict[str, AttributeValueTypeDef]:
-        timestamp = received_at.isoformat(timespec="milliseconds")
-        item: dict[str, AttributeValueTypeDef] = {
-            "pk": {"S": order_key(order.instance_id, order.order_id)},
-            "instanceId": {"S": order.instance_id},
-            "orderId": {"S": order.order_id},
-            "eventId": {"S": order.event_id},
-            "lineItems": {
-                "L": [
-                    {
-                        "M": {
-                            "id": {"S": line.id},
-                            "quantity": {"N": str(line.quantity)},
-                            "shippable": {"BOOL": line.shippable},
-                            "itemType": {"S": line.item_type},
-                        }
+
+def new_order_item(
+    order: ApprovedOrder, received_at: datetime, retention: timedelta
+) -> dict[str, AttributeValueTypeDef]:
+    """The item intake writes: the order's projection, PENDING, with its expiry (TTL)."""
+    timestamp = received_at.isoformat(timespec="milliseconds")
+    item: dict[str, AttributeValueTypeDef] = {
+        "pk": {"S": order_key(order.instance_id, order.order_id)},
+        "instanceId": {"S": order.instance_id},
+        "orderId": {"S": order.order_id},
+        "eventId": {"S": order.event_id},
+        "lineItems": {
+            "L": [
+                {
+                    "M": {
+                        "id": {"S": line.id},
+                        "quantity": {"N": str(line.quantity)},
+                        "shippable": {"BOOL": line.shippable},
+                        "itemType": {"S": line.item_type},
                     }
-                    for line in order.line_items
-                ]
-            },
-            "status": {"S": OrderStatus.PENDING},
-            "attempts": {"N": "0"},
-            "receivedAt": {"S": timestamp},
-            "updatedAt": {"S": timestamp},
-            "expiresAt": {"N": str(int((received_at + self._retention).timestamp()))},
-        }
-        if order.order_number is not None:
-            item["orderNumber"] = {"S": order.order_number}
-        if order.event_time is not None:
-            item["eventTime"] = {"S": order.event_time}
-        return item
+                }
+                for line in order.line_items
+            ]
+        },
+        "status": {"S": OrderStatus.PENDING},
+        "attempts": {"N": "0"},
+        "receivedAt": {"S": timestamp},
+        "updatedAt": {"S": timestamp},
+        "expiresAt": {"N": str(int((received_at + retention).timestamp()))},
+    }
+    if order.order_number is not None:
+        item["orderNumber"] = {"S": order.order_number}
+    if order.event_time is not None:
+        item["eventTime"] = {"S": order.event_time}
+    return item
 
 
 class OrderOutcomesTable:
