@@ -11,10 +11,11 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
 import boto3
+
+from infra.service import LocalService
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -52,7 +53,7 @@ def free_loopback_port() -> int:
         return port
 
 
-class DynamoDBLocal:
+class DynamoDBLocal(LocalService):
     """An in-memory DynamoDB Local on 127.0.0.1; use as a context manager."""
 
     def __init__(self, port: int | None = None) -> None:
@@ -60,7 +61,7 @@ class DynamoDBLocal:
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self) -> DynamoDBLocal:
         jar = dynamodb_local_jar()
         command = [
             "java",
@@ -88,6 +89,7 @@ class DynamoDBLocal:
                 "DynamoDB Local needs Java: install a Java 17+ runtime"
             ) from error
         self._wait_until_listening()
+        return self
 
     def _wait_until_listening(self) -> None:
         assert self._process is not None
@@ -134,18 +136,6 @@ class DynamoDBLocal:
             process.wait()
         if process.stderr:
             process.stderr.close()
-
-    def __enter__(self) -> DynamoDBLocal:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main() -> None:

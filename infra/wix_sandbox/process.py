@@ -14,9 +14,9 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 
+from infra.service import LocalService
 from infra.wix_sandbox.client import SandboxClient
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ class SandboxProcessError(RuntimeError):
     """The sandbox process did not start; the message carries what it printed."""
 
 
-class SandboxProcess:
+class SandboxProcess(LocalService):
     """``python -m infra.wix_sandbox`` with the given arguments; use as a context manager.
 
     ``SandboxProcess("--webhook-url", url, "--resend-compression", "3600")``
@@ -126,14 +126,3 @@ class SandboxProcess:
         if process.stdout is not None:
             process.stdout.close()
         return process.returncode
-
-    def __enter__(self) -> SandboxProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

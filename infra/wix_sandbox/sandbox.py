@@ -14,9 +14,9 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+from infra.service import LocalService
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.carrier import CarrierService
 from infra.wix_sandbox.config import LOOPBACK_HOST, SandboxConfig
@@ -61,7 +61,7 @@ class _Route:
     needs_token: bool = False
 
 
-class WixSandbox:
+class WixSandbox(LocalService):
     """The sandbox in this process, served from a background thread; use as a context manager:
     ``with WixSandbox(SandboxConfig(webhook_url=url)) as wix:``, then ``wix.base_url`` is both
     Wix's REST base URL and the control API's host."""
@@ -123,17 +123,6 @@ class WixSandbox:
             self._serving.join()
             self._serving = None
         self.dispatcher.stop()
-
-    def __enter__(self) -> WixSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:
