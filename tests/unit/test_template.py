@@ -1,0 +1,75 @@
+"""What template.yaml promises: least privilege, and a stream mapping that cannot lose an order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.template import resource_properties
+
+
+def statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in resource_properties(template, function_id)["Policies"]
+        if "Statement" in policy
+        for statement in policy["Statement"]
+    ]
+
+
+def test_the_webhook_may_only_put_items_in_the_orders_table(template: dict[str, Any]) -> None:
+    assert resource_properties(template, "WebhookFunction")["Policies"] == [
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "dynamodb:PutItem",
+                    "Resource": {"Fn::GetAtt": ["OrdersTable", "Arn"]},
+                }
+            ],
+        }
+    ]
+
+
+def test_the_worker_may_update_orders_and_read_the_app_secret_only(
+    template: dict[str, Any],
+) -> None:
+    policies = resource_properties(template, "FulfillmentFunction")["Policies"]
+
+    assert statements(template, "FulfillmentFunction") == [
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:UpdateItem",
+            "Resource": {"Fn::GetAtt": ["OrdersTable", "Arn"]},
+        }
+    ]
+    assert {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "WixAppSecretArn"}}} in (
+        policies
+    )
+
+
+def test_the_stream_mapping_retries_finitely_then_keeps_what_failed(
+    template: dict[str, Any],
+) -> None:
+    [mapping] = [
+        event["Properties"]
+        for event in resource_properties(template, "FulfillmentFunction")["Events"].values()
+        if event["Type"] == "DynamoDB"
+    ]
+
+    assert mapping["Stream"] == {"Fn::GetAtt": ["OrdersTable", "StreamArn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 10
+    assert 60 <= mapping["MaximumRecordAgeInSeconds"] <= 86_400
+    assert mapping["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["FulfillmentDeadLetterQueue", "Arn"]},
+    }
+
+
+def test_functions_run_python_3_13_on_arm64(template: dict[str, Any]) -> None:
+    function_settings = template["Globals"]["Function"]
+
+    assert function_settings["Runtime"] == "python3.13"
+    assert function_settings["Architectures"] == ["arm64"]
