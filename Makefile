@@ -9,7 +9,7 @@ NPM_DIR := infra/npm
 PYTHON_READY := $(VENV)/.installed
 NODE_READY := $(NPM_DIR)/node_modules/.installed
 
-.PHONY: help install java lint template-check test unit events dynamodb-local clean
+.PHONY: help install java lint template-check test unit events dynamodb-local local demo clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -70,6 +70,12 @@ sandbox: $(PYTHON_READY) ## the Wix sandbox on 127.0.0.1:8700 in the foreground 
 		--private-key infra/dev_keys/webhook_signing_private_key.pem \
 		--site 6a1f3c9e-2b7d-4e58-9c0a-1d2e3f4a5b6c $(SANDBOX_ARGS)
 
+local: install ## the whole stack, Docker-free, in the foreground: HTTP API on :3000 (Ctrl-C stops)
+	$(BIN)/python -m infra.local_stack
+
+demo: install ## the seed flow end to end: orders approved at "Wix", verified, stored, fulfilled
+	$(BIN)/python -m infra.demo
+
 clean: ## remove the venv, node packages and caches
-	rm -rf $(VENV) $(NPM_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam
+	rm -rf $(VENV) $(NPM_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam .local
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

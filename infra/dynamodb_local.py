@@ -83,6 +83,8 @@ class DynamoDBLocal(LocalService):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 env={**os.environ, "DDB_LOCAL_TELEMETRY": "0"},
+                # Its own process group: Ctrl-C reaches only us, and we stop it in order.
+                start_new_session=True,
             )
         except FileNotFoundError as error:
             raise DynamoDBLocalError(

@@ -28,6 +28,7 @@ class StreamReader:
         self.stream_arn = stream_arn
         self._streams = streams
         self._iterators: dict[str, str | None] = {}
+        self._shards: dict[str, str] = {}
 
     def read(self) -> list[dict[str, Any]]:
         """Records written since the last read, oldest first, in Lambda's shape."""
@@ -36,7 +37,9 @@ class StreamReader:
         for shard_id, iterator in list(self._iterators.items()):
             while iterator:
                 page = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-                records.extend(lambda_record(record, self.stream_arn) for record in page["Records"])
+                for record in page["Records"]:
+                    self._shards[record["dynamodb"]["SequenceNumber"]] = shard_id
+                    records.append(lambda_record(record, self.stream_arn))
                 next_iterator = page.get("NextShardIterator")
                 if not page["Records"] or next_iterator == iterator:
                     iterator = next_iterator
@@ -44,6 +47,10 @@ class StreamReader:
                 iterator = next_iterator
             self._iterators[shard_id] = iterator
         return sorted(records, key=lambda record: int(record["dynamodb"]["SequenceNumber"]))
+
+    def shard_of(self, sequence_number: str) -> str:
+        """The shard a record came from (Lambda's records do not say; its DLQ messages do)."""
+        return self._shards[sequence_number]
 
     def _discover_shards(self) -> None:
         description = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]

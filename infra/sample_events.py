@@ -95,7 +95,11 @@ def order_approved_event() -> dict[str, Any]:
     claims = wix_webhook_claims(
         seed_envelope(), instance_id=DEV_INSTANCE_ID, issued_at=ISSUED_AT, expires_at=EXPIRES_AT
     )
-    return http_api_event(sign_wix_webhook(claims, DEV_PRIVATE_KEY_PATH.read_bytes()))
+    return http_api_event(
+        sign_wix_webhook(claims, DEV_PRIVATE_KEY_PATH.read_bytes()),
+        request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        received_at=ISSUED_AT,
+    )
 
 
 def env_vars() -> dict[str, dict[str, str]]:

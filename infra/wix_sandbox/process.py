@@ -61,6 +61,8 @@ class SandboxProcess(LocalService):
             stdin=subprocess.DEVNULL,
             text=True,
             env={**os.environ, "PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1"},
+            # Its own process group: Ctrl-C reaches only us, and we stop it in order.
+            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()

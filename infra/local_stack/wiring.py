@@ -1,0 +1,154 @@
+"""The stack's wiring, read from template.yaml: functions, HTTP routes, tables, stream mappings.
+
+Nothing here restates the template: change a route, a filter or a batch size there and the local
+stack follows. Template features the local stack cannot honour raise ``UnsupportedTemplate``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from infra.template import resource_properties
+
+DEFAULT_TIMEOUT_SECONDS: Final = 3
+DEFAULT_BATCH_SIZE: Final = 100
+DEFAULT_MAXIMUM_RETRY_ATTEMPTS: Final = -1  # infinite, as in AWS
+DEFAULT_MAXIMUM_RECORD_AGE_SECONDS: Final = -1  # infinite, as in AWS
+
+
+class UnsupportedTemplate(ValueError):
+    """The template asks for something the local stack does not emulate; the message says what."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    logical_id: str
+    handler: str
+    timeout_seconds: float
+    environment: Mapping[str, Any]
+    """As declared: literal values, or intrinsics (``{"Ref": ...}``) the stack resolves."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    function_id: str
+    method: str
+    path: str
+    authorization: str | None
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """The path parameters when this route serves the request, else None."""
+        if method.upper() != self.method and self.method != "ANY":
+            return None
+        pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        found = re.fullmatch(pattern, path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMapping:
+    function_id: str
+    table_id: str
+    batch_size: int
+    batching_window_seconds: float
+    maximum_retry_attempts: int
+    maximum_record_age_seconds: int
+    bisect_on_error: bool
+    report_batch_item_failures: bool
+    filter_patterns: tuple[str, ...]
+    on_failure_destination: str | None
+    """The logical id of the on-failure destination (an SQS queue), if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class StackWiring:
+    functions: Mapping[str, FunctionSpec]
+    routes: tuple[Route, ...]
+    tables: tuple[str, ...]
+    stream_mappings: tuple[StreamMapping, ...]
+
+
+def read_wiring(template: Mapping[str, Any]) -> StackWiring:
+    globals_ = template.get("Globals", {}).get("Function", {})
+    functions: dict[str, FunctionSpec] = {}
+    routes: list[Route] = []
+    mappings: list[StreamMapping] = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource_properties(template, logical_id)
+        functions[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            handler=properties["Handler"],
+            timeout_seconds=float(
+                properties.get("Timeout", globals_.get("Timeout", DEFAULT_TIMEOUT_SECONDS))
+            ),
+            environment={
+                **globals_.get("Environment", {}).get("Variables", {}),
+                **properties.get("Environment", {}).get("Variables", {}),
+            },
+        )
+        for event_id, event in properties.get("Events", {}).items():
+            event_properties = event.get("Properties", {})
+            if event["Type"] == "HttpApi":
+                routes.append(_route(logical_id, event_properties))
+            elif event["Type"] == "DynamoDB":
+                mappings.append(_stream_mapping(logical_id, event_properties))
+            else:
+                raise UnsupportedTemplate(
+                    f"{logical_id}.Events.{event_id}: event type {event['Type']} is not emulated"
+                )
+    tables = tuple(
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    )
+    return StackWiring(functions, tuple(routes), tables, tuple(mappings))
+
+
+def _route(function_id: str, properties: Mapping[str, Any]) -> Route:
+    auth = properties.get("Auth", {}).get("Authorizer")
+    return Route(
+        function_id=function_id,
+        method=str(properties.get("Method", "ANY")).upper(),
+        path=str(properties.get("Path", "/")),
+        authorization=str(auth) if auth else None,
+    )
+
+
+def _stream_mapping(function_id: str, properties: Mapping[str, Any]) -> StreamMapping:
+    stream = properties["Stream"]
+    if not (isinstance(stream, Mapping) and "Fn::GetAtt" in stream):
+        raise UnsupportedTemplate(f"{function_id}: Stream must be !GetAtt <Table>.StreamArn")
+    table_id, attribute = stream["Fn::GetAtt"]
+    if attribute != "StreamArn":
+        raise UnsupportedTemplate(f"{function_id}: Stream must be !GetAtt <Table>.StreamArn")
+    destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    destination_id = None
+    if isinstance(destination, Mapping) and "Fn::GetAtt" in destination:
+        destination_id = destination["Fn::GetAtt"][0]
+    filters = properties.get("FilterCriteria", {}).get("Filters", [])
+    return StreamMapping(
+        function_id=function_id,
+        table_id=table_id,
+        batch_size=int(properties.get("BatchSize", DEFAULT_BATCH_SIZE)),
+        batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
+        maximum_retry_attempts=int(
+            properties.get("MaximumRetryAttempts", DEFAULT_MAXIMUM_RETRY_ATTEMPTS)
+        ),
+        maximum_record_age_seconds=int(
+            properties.get("MaximumRecordAgeInSeconds", DEFAULT_MAXIMUM_RECORD_AGE_SECONDS)
+        ),
+        bisect_on_error=bool(properties.get("BisectBatchOnFunctionError", False)),
+        report_batch_item_failures="ReportBatchItemFailures"
+        in properties.get("FunctionResponseTypes", []),
+        filter_patterns=tuple(str(entry["Pattern"]) for entry in filters),
+        on_failure_destination=destination_id,
+    )
