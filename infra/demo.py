@@ -79,7 +79,7 @@ def settle(stack: LocalStack, orders: list[PlacedOrder], timeout: float) -> dict
     client = stack.dynamodb.client()
     deadline = time.monotonic() + timeout
     statuses: dict[str, str] = {}
-    while time.monotonic() < deadline:
+    while True:
         for order in orders:
             item = client.get_item(
                 TableName=table,
@@ -87,10 +87,9 @@ def settle(stack: LocalStack, orders: list[PlacedOrder], timeout: float) -> dict
                 ConsistentRead=True,
             ).get("Item")
             statuses[order.order_id] = item["status"]["S"] if item else "NOT STORED"
-        if all(status in TERMINAL_STATUSES for status in statuses.values()):
-            break
+        if all(s in TERMINAL_STATUSES for s in statuses.values()) or time.monotonic() > deadline:
+            return statuses
         time.sleep(0.5)
-    return statuses
 
 
 def over_fulfilled_units(order: PlacedOrder, listing: dict[str, Any]) -> int:

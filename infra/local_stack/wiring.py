@@ -6,6 +6,7 @@ stack follows. Template features the local stack cannot honour raise ``Unsupport
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ class StreamMapping:
     maximum_record_age_seconds: int
     bisect_on_error: bool
     report_batch_item_failures: bool
-    filter_patterns: tuple[str, ...]
+    filter_patterns: tuple[Mapping[str, Any], ...]
     on_failure_destination: str | None
     """The logical id of the on-failure destination (an SQS queue), if any."""
 
@@ -123,6 +124,16 @@ def _route(function_id: str, properties: Mapping[str, Any]) -> Route:
     )
 
 
+def _pattern(function_id: str, text: str) -> Mapping[str, Any]:
+    try:
+        pattern = json.loads(text)
+    except ValueError as error:
+        raise UnsupportedTemplate(f"{function_id}: a filter pattern is not JSON: {text}") from error
+    if not isinstance(pattern, dict):
+        raise UnsupportedTemplate(f"{function_id}: a filter pattern must be a JSON object")
+    return pattern
+
+
 def _stream_mapping(function_id: str, properties: Mapping[str, Any]) -> StreamMapping:
     stream = properties["Stream"]
     if not (isinstance(stream, Mapping) and "Fn::GetAtt" in stream):
@@ -149,6 +160,6 @@ def _stream_mapping(function_id: str, properties: Mapping[str, Any]) -> StreamMa
         bisect_on_error=bool(properties.get("BisectBatchOnFunctionError", False)),
         report_batch_item_failures="ReportBatchItemFailures"
         in properties.get("FunctionResponseTypes", []),
-        filter_patterns=tuple(str(entry["Pattern"]) for entry in filters),
+        filter_patterns=tuple(_pattern(function_id, entry["Pattern"]) for entry in filters),
         on_failure_destination=destination_id,
     )

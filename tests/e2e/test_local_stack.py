@@ -1,0 +1,138 @@
+"""The whole local stack: the sandbox's webhooks over HTTP, DynamoDB Local, stream polling, the
+worker, and what the sandbox ("Wix") holds at the end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import urllib3
+
+from infra.demo import PlacedOrder, place_demo_orders, settle
+from infra.local_stack.stack import LocalStack, StackSettings
+from infra.sample_events import DEV_INSTANCE_ID
+from infra.template import TEMPLATE_PATH
+from infra.wix_sandbox.order_factory import line_item_id
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    settings = StackSettings(work_dir=tmp_path_factory.mktemp("stack"), log=lambda line: None)
+    with LocalStack(settings) as running:
+        yield running
+
+
+def fulfilled_units(stack: LocalStack, order: PlacedOrder) -> Counter[str]:
+    units: Counter[str] = Counter()
+    for fulfillment in stack.wix.order(order.order_id)["fulfillments"]:
+        for line in fulfillment["lineItems"]:
+            units[line["id"]] += line["quantity"]
+    return units
+
+
+def test_the_demo_orders_end_as_wix_should_hold_them(stack: LocalStack) -> None:
+    placed = place_demo_orders(stack.wix)
+
+    statuses = settle(stack, placed, timeout=60)
+
+    sample, digital, mixed, multi, partly = placed
+    assert [statuses[order.order_id] for order in placed] == [
+        "FULFILLED",
+        "SKIPPED",
+        "FULFILLED",
+        "FULFILLED",
+        "FULFILLED",
+    ]
+    [fulfillment] = stack.wix.order(sample.order_id)["fulfillments"]
+    assert fulfillment["lineItems"] == [{"id": line_item_id(1), "quantity": 1}]
+    assert fulfillment["trackingInfo"]["trackingLink"].startswith("https://www.fedex.com/")
+    assert stack.wix.order(digital.order_id)["fulfillments"] == []
+    shippable = {
+        line["id"]: line["quantity"]
+        for line in stack.wix.order(mixed.order_id)["order"]["lineItems"]
+        if line["physicalProperties"]["shippable"]
+    }
+    assert fulfilled_units(stack, mixed) == Counter(shippable)
+    assert fulfilled_units(stack, multi) == Counter({line_item_id(1): 4, line_item_id(2): 4})
+    assert fulfilled_units(stack, partly) == Counter({line_item_id(1): 2, line_item_id(2): 2})
+    assert len(stack.wix.order(partly.order_id)["fulfillments"]) == 2
+    for order in placed:
+        assert stack.wix.order(order.order_id)["order"]["fulfillmentStatus"] == "FULFILLED"
+    sample_deliveries = stack.wix.wait_for_deliveries(order_id=sample.order_id)
+    assert len(sample_deliveries) == 3
+    assert {d["attempts"][-1]["status"] for d in sample_deliveries} == {200}
+    assert stack.wix.stats()["rejectedOverFulfillments"] == 0
+
+
+def test_unknown_routes_get_api_gateways_404(stack: LocalStack) -> None:
+    response = urllib3.request("POST", stack.http_api.base_url + "/webhooks/other", body=b"x")
+
+    assert response.status == 404
+    assert response.json() == {"message": "Not Found"}
+
+
+def test_make_demo_reports_every_order_settled_and_no_duplicate() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "infra.demo"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert completed.stdout.strip().splitlines()[-1] == (
+        "demo: 5 orders approved, 4 fulfilled, 1 skipped, 0 duplicate fulfillments"
+    )
+
+
+def edited_template(tmp_path: Path, edits: dict[str, str]) -> Path:
+    text = TEMPLATE_PATH.read_text()
+    for old, new in edits.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    copy = tmp_path / "template.yaml"
+    copy.write_text(text)
+    return copy
+
+
+def test_the_stack_follows_the_templates_routes_and_filters(tmp_path: Path) -> None:
+    copy = edited_template(
+        tmp_path,
+        {
+            "Path: /webhooks/wix": "Path: /hooks/wix-orders",
+            "MaximumBatchingWindowInSeconds: 5": "MaximumBatchingWindowInSeconds: 0",
+            '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"status"': (
+                '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"instanceId": {"S": '
+                f'["{DEV_INSTANCE_ID}"]}}, "status"'
+            ),
+        },
+    )
+    settings = StackSettings(template_path=copy, work_dir=tmp_path / "work", log=lambda _: None)
+    with LocalStack(settings) as stack:
+        other_site = stack.wix.create_site()
+        filtered_out = stack.wix.create_order(other_site, generate={"kind": "physical"})
+        [delivery] = stack.wix.wait_for_deliveries(order_id=filtered_out["id"])
+        passing = stack.wix.create_order(DEV_INSTANCE_ID, generate={"kind": "physical"})
+        # Stored after the first, so once it is fulfilled the first has been read and passed over.
+        passed_statuses = settle(
+            stack, [PlacedOrder(DEV_INSTANCE_ID, passing["id"], "dev site", ())], timeout=30
+        )
+        filtered_statuses = settle(
+            stack, [PlacedOrder(other_site, filtered_out["id"], "other site", ())], timeout=0
+        )
+        old_path = urllib3.request("POST", stack.http_api.base_url + "/webhooks/wix", body=b"x")
+
+    assert delivery["attempts"][-1]["status"] == 200
+    assert passed_statuses == {passing["id"]: "FULFILLED"}
+    assert filtered_statuses == {filtered_out["id"]: "PENDING"}
+    assert old_path.status == 404
