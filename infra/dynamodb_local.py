@@ -53,6 +53,16 @@ def free_loopback_port() -> int:
         return port
 
 
+def local_client(endpoint_url: str) -> DynamoDBClient:
+    """A boto3 client for a DynamoDB Local (dummy credentials)."""
+    return _LOCAL_SESSION.client("dynamodb", endpoint_url=endpoint_url)
+
+
+def local_streams_client(endpoint_url: str) -> DynamoDBStreamsClient:
+    """A client for the tables' streams, which DynamoDB Local serves on the same port."""
+    return _LOCAL_SESSION.client("dynamodbstreams", endpoint_url=endpoint_url)
+
+
 class DynamoDBLocal(LocalService):
     """An in-memory DynamoDB Local on 127.0.0.1; use as a context manager."""
 
@@ -115,12 +125,10 @@ class DynamoDBLocal(LocalService):
         raise DynamoDBLocalError(f"DynamoDB Local did not listen on port {self.port} in time")
 
     def client(self) -> DynamoDBClient:
-        """A boto3 client for this server."""
-        return _LOCAL_SESSION.client("dynamodb", endpoint_url=self.endpoint_url)
+        return local_client(self.endpoint_url)
 
     def streams_client(self) -> DynamoDBStreamsClient:
-        """A client for the tables' streams, which DynamoDB Local serves on the same port."""
-        return _LOCAL_SESSION.client("dynamodbstreams", endpoint_url=self.endpoint_url)
+        return local_streams_client(self.endpoint_url)
 
     @property
     def running(self) -> bool:

@@ -178,6 +178,28 @@ class OrderOutcomesTable:
             raise RecordingFailed(_describe(error)) from error
 
 
+def mark_for_redrive(client: DynamoDBClient, table_name: str, key: str) -> bool:
+    """Send a still-PENDING order through the stream again: the stream filter matches the
+    marker's arrival. False when the order is settled, unknown, or already marked."""
+    try:
+        client.update_item(
+            TableName=table_name,
+            Key={"pk": {"S": key}},
+            UpdateExpression="SET redriveRequestedAt = :now, updatedAt = :now",
+            ConditionExpression="#status = :pending AND attribute_not_exists(redriveRequestedAt)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":pending": {"S": OrderStatus.PENDING},
+                ":now": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
+            },
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == _CONDITIONAL_CHECK_FAILED:
+            return False
+        raise
+    return True
+
+
 def order_from_image(image: Mapping[str, Any]) -> ApprovedOrder:
     """The stored order from a stream record's image (DynamoDB's typed JSON)."""
     try:
