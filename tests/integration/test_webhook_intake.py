@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -14,31 +13,29 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from infra.webhook_signing import sign_wix_webhook
 from tests.conftest import Handler
 from tests.webhooks import (
     INSTANCE_ID,
     SEED_EVENT_ID,
     SEED_ORDER_ID,
     KeyPair,
+    all_items,
+    answer,
+    b64url,
+    order_of,
     seed_order_envelope,
+    sign_claims,
     signed_webhook,
+    unsigned_parts,
+    valid_claims,
     webhook_event,
+    with_envelope_change,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 pytestmark = pytest.mark.integration
-
-
-def all_items(dynamodb: DynamoDBClient, table: str) -> list[dict[str, Any]]:
-    return dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
-
-
-def answer(response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    assert response["headers"]["content-type"] == "application/json"
-    return response["statusCode"], json.loads(response["body"])
 
 
 @pytest.mark.parametrize("base64_encoded", [False, True], ids=["plain-body", "base64-body"])
@@ -173,42 +170,10 @@ def test_other_event_types_are_acknowledged_and_not_stored(
 # --- Rejections: each gets its documented status and writes nothing. ---
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unsigned_parts(header: dict[str, Any], claims: dict[str, Any]) -> str:
-    return f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
-
-
-def _valid_claims(keys: KeyPair) -> dict[str, Any]:
-    token = signed_webhook(keys)
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return claims
-
-
-def _signed_claims(keys: KeyPair, claims: dict[str, Any]) -> str:
-    return sign_wix_webhook(claims, keys.private_key)
-
-
-def _with_envelope_change(keys: KeyPair, change: Callable[[dict[str, Any]], None]) -> str:
-    envelope = seed_order_envelope()
-    change(envelope)
-    return signed_webhook(keys, envelope)
-
-
-def _order(envelope: dict[str, Any]) -> dict[str, Any]:
-    order: dict[str, Any] = envelope["actionEvent"]["body"]["order"]
-    return order
-
-
 def wrong_signature(keys: KeyPair, other: KeyPair) -> str:
     header, _, signature = signed_webhook(keys).split(".")
-    forged_claims = _valid_claims(keys) | {"exp": int(time.time()) + 10**6}
-    forged_payload = _b64url(json.dumps(forged_claims).encode())
+    forged_claims = valid_claims() | {"exp": int(time.time()) + 10**6}
+    forged_payload = b64url(json.dumps(forged_claims).encode())
     return f"{header}.{forged_payload}.{signature}"
 
 
@@ -217,13 +182,13 @@ def signed_by_another_key(keys: KeyPair, other: KeyPair) -> str:
 
 
 def alg_none(keys: KeyPair, other: KeyPair) -> str:
-    return _unsigned_parts({"alg": "none", "typ": "JWT"}, _valid_claims(keys)) + "."
+    return unsigned_parts({"alg": "none", "typ": "JWT"}, valid_claims()) + "."
 
 
 def hs256_with_public_key(keys: KeyPair, other: KeyPair) -> str:
-    signing_input = _unsigned_parts({"alg": "HS256", "typ": "JWT"}, _valid_claims(keys))
+    signing_input = unsigned_parts({"alg": "HS256", "typ": "JWT"}, valid_claims())
     mac = hmac.new(keys.public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64url(mac)}"
+    return f"{signing_input}.{b64url(mac)}"
 
 
 def expired(keys: KeyPair, other: KeyPair) -> str:
@@ -231,57 +196,57 @@ def expired(keys: KeyPair, other: KeyPair) -> str:
 
 
 def no_data_claim(keys: KeyPair, other: KeyPair) -> str:
-    claims = _valid_claims(keys)
+    claims = valid_claims()
     del claims["data"]
-    return _signed_claims(keys, claims)
+    return sign_claims(keys, claims)
 
 
 def data_not_a_string(keys: KeyPair, other: KeyPair) -> str:
-    claims = _valid_claims(keys)
+    claims = valid_claims()
     claims["data"] = json.loads(claims["data"])
-    return _signed_claims(keys, claims)
+    return sign_claims(keys, claims)
 
 
 def inner_data_not_json(keys: KeyPair, other: KeyPair) -> str:
-    claims = _valid_claims(keys)
+    claims = valid_claims()
     webhook = json.loads(claims["data"])
     webhook["data"] = "{not json"
     claims["data"] = json.dumps(webhook)
-    return _signed_claims(keys, claims)
+    return sign_claims(keys, claims)
 
 
 def deeply_nested_inner_data(keys: KeyPair, other: KeyPair) -> str:
-    claims = _valid_claims(keys)
+    claims = valid_claims()
     webhook = json.loads(claims["data"])
     webhook["data"] = "[" * 100_000 + "]" * 100_000
     claims["data"] = json.dumps(webhook)
-    return _signed_claims(keys, claims)
+    return sign_claims(keys, claims)
 
 
 def wrong_entity_fqdn(keys: KeyPair, other: KeyPair) -> str:
-    return _with_envelope_change(keys, lambda e: e.update(entityFqdn="wix.ecom.v1.checkout"))
+    return with_envelope_change(keys, lambda e: e.update(entityFqdn="wix.ecom.v1.checkout"))
 
 
 def wrong_slug(keys: KeyPair, other: KeyPair) -> str:
-    return _with_envelope_change(keys, lambda e: e.update(slug="canceled"))
+    return with_envelope_change(keys, lambda e: e.update(slug="canceled"))
 
 
 def entity_id_differs_from_order_id(keys: KeyPair, other: KeyPair) -> str:
-    return _with_envelope_change(
+    return with_envelope_change(
         keys, lambda e: e.update(entityId="11111111-2222-4333-8444-555555555555")
     )
 
 
 def non_guid_event_id(keys: KeyPair, other: KeyPair) -> str:
-    return _with_envelope_change(keys, lambda e: e.update(id="not-a-guid"))
+    return with_envelope_change(keys, lambda e: e.update(id="not-a-guid"))
 
 
 def non_guid_order_id(keys: KeyPair, other: KeyPair) -> str:
     def change(envelope: dict[str, Any]) -> None:
         envelope["entityId"] = "order-10002"
-        _order(envelope)["id"] = "order-10002"
+        order_of(envelope)["id"] = "order-10002"
 
-    return _with_envelope_change(keys, change)
+    return with_envelope_change(keys, change)
 
 
 def non_guid_instance_id(keys: KeyPair, other: KeyPair) -> str:
@@ -290,16 +255,16 @@ def non_guid_instance_id(keys: KeyPair, other: KeyPair) -> str:
 
 def line_items_301(keys: KeyPair, other: KeyPair) -> str:
     def change(envelope: dict[str, Any]) -> None:
-        template = _order(envelope)["lineItems"][0]
-        _order(envelope)["lineItems"] = [
+        template = order_of(envelope)["lineItems"][0]
+        order_of(envelope)["lineItems"] = [
             {**template, "id": f"00000000-0000-0000-0000-{index:012d}"} for index in range(301)
         ]
 
-    return _with_envelope_change(keys, change)
+    return with_envelope_change(keys, change)
 
 
 def zero_quantity(keys: KeyPair, other: KeyPair) -> str:
-    return _with_envelope_change(keys, lambda e: _order(e)["lineItems"][0].update(quantity=0))
+    return with_envelope_change(keys, lambda e: order_of(e)["lineItems"][0].update(quantity=0))
 
 
 def empty_body(keys: KeyPair, other: KeyPair) -> str:
@@ -378,12 +343,12 @@ def test_default_size_limit_admits_a_300_line_order_and_refuses_3_mib(
     webhook_handler: Handler, webhook_keys: KeyPair, dynamodb: DynamoDBClient, orders_table: str
 ) -> None:
     def three_hundred_lines(envelope: dict[str, Any]) -> None:
-        template = _order(envelope)["lineItems"][0]
-        _order(envelope)["lineItems"] = [
+        template = order_of(envelope)["lineItems"][0]
+        order_of(envelope)["lineItems"] = [
             {**template, "id": f"00000000-0000-0000-0000-{index:012d}"} for index in range(300)
         ]
 
-    large_order = _with_envelope_change(webhook_keys, three_hundred_lines)
+    large_order = with_envelope_change(webhook_keys, three_hundred_lines)
 
     assert answer(webhook_handler(webhook_event(large_order), None))[0] == 200
     assert answer(webhook_handler(webhook_event("x" * 3 * 1024 * 1024), None))[0] == 413
