@@ -224,6 +224,10 @@ LINE_ITEM_CASES: Final[Sequence[tuple[str, Path, Any]]] = [
     ("quantity_5000_digits", (*LINE, "quantity"), Raw("9" * 5000)),
     ("quantity_nan", (*LINE, "quantity"), math.nan),
     ("quantity_infinity", (*LINE, "quantity"), math.inf),
+    ("shippable_a_string", (*LINE, "physicalProperties", "shippable"), "true"),
+    ("physical_properties_a_string", (*LINE, "physicalProperties"), "CANARY"),
+    ("item_type_a_string", (*LINE, "itemType"), "PHYSICAL"),
+    ("item_type_preset_a_number", (*LINE, "itemType", "preset"), 1),
 ]
 """One line item's fields, wrong: each is a verified token with malformed content (400)."""
 

@@ -59,7 +59,7 @@ def test_line_item_types_and_shippability() -> None:
         ),
         line("b", itemType={"custom": "engraving"}),
         line("c"),
-        line("d", physicalProperties={"shippable": "yes"}, itemType={"preset": ""}),
+        line("d", physicalProperties={"sku": ""}, itemType={"preset": ""}),
     )
 
     order = parse_webhook_claims(claims_for(envelope))
@@ -123,6 +123,10 @@ def test_anonymize_requests_are_ignored() -> None:
         ([line(item_id="has space")], "lineItems[0].id"),
         ([line(item_id="x" * 101)], "lineItems[0].id"),
         ([line(), "not an object"], "lineItems[1] must be a JSON object"),
+        ([line(physicalProperties={"shippable": "yes"})], "lineItems[0].physicalProperties"),
+        ([line(physicalProperties=[])], "lineItems[0].physicalProperties must be a JSON object"),
+        ([line(itemType="PHYSICAL")], "lineItems[0].itemType must be a JSON object"),
+        ([line(itemType={"custom": 7})], "lineItems[0].itemType.custom must be a string"),
     ],
 )
 def test_malformed_line_items(line_items: list[Any], message: str) -> None:

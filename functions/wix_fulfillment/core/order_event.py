@@ -137,22 +137,46 @@ def _line_item(raw: object, index: int) -> LineItem:
         or not 1 <= quantity <= MAX_LINE_ITEM_QUANTITY
     ):
         raise MalformedEvent(f"{where}.quantity must be a whole number from 1 to 100000")
+    return LineItem(
+        id=item_id,
+        quantity=quantity,
+        shippable=_shippable(item, where),
+        item_type=_item_type(item, where),
+    )
+
+
+def _shippable(item: Mapping[str, Any], where: str) -> bool:
+    """Absent means not shippable (digital items have no physical properties), but a value of
+    the wrong type is refused: read as "not shippable", it would skip a shipment silently."""
     physical = item.get("physicalProperties")
-    shippable = isinstance(physical, Mapping) and physical.get("shippable") is True
-    return LineItem(id=item_id, quantity=quantity, shippable=shippable, item_type=_item_type(item))
+    if physical is None:
+        return False
+    shippable = _mapping(physical, f"{where}.physicalProperties").get("shippable")
+    if shippable is None:
+        return False
+    if not isinstance(shippable, bool):
+        raise MalformedEvent(f"{where}.physicalProperties.shippable must be true or false")
+    return shippable
 
 
-def _item_type(item: Mapping[str, Any]) -> str:
+def _item_type(item: Mapping[str, Any], where: str) -> str:
     item_type = item.get("itemType")
-    if not isinstance(item_type, Mapping):
+    if item_type is None:
         return UNRECOGNISED_ITEM_TYPE
-    preset = item_type.get("preset")
-    if isinstance(preset, str) and preset:
+    item_type = _mapping(item_type, f"{where}.itemType")
+    preset = _optional_name(item_type.get("preset"), f"{where}.itemType.preset")
+    if preset:
         return preset
-    custom = item_type.get("custom")
-    if isinstance(custom, str) and custom:
+    custom = _optional_name(item_type.get("custom"), f"{where}.itemType.custom")
+    if custom:
         return CUSTOM_ITEM_TYPE_PREFIX + custom
     return UNRECOGNISED_ITEM_TYPE
+
+
+def _optional_name(value: object, what: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise MalformedEvent(f"{what} must be a string")
 
 
 def _json_object(text: str, what: str) -> Mapping[str, Any]:
