@@ -228,6 +228,8 @@ LINE_ITEM_CASES: Final[Sequence[tuple[str, Path, Any]]] = [
     ("physical_properties_a_string", (*LINE, "physicalProperties"), "CANARY"),
     ("item_type_a_string", (*LINE, "itemType"), "PHYSICAL"),
     ("item_type_preset_a_number", (*LINE, "itemType", "preset"), 1),
+    ("item_type_preset_450k_characters", (*LINE, "itemType", "preset"), "CANARY" * 75_000),
+    ("item_type_custom_lone_surrogate", (*LINE, "itemType"), {"custom": "CANARY\ud800"}),
 ]
 """One line item's fields, wrong: each is a verified token with malformed content (400)."""
 
@@ -250,6 +252,9 @@ ENVELOPE_CASES: Final[Sequence[tuple[str, Path, Any]]] = [
     ("order_number_a_fraction", (*ORDER, "number"), 10002.5),
     ("order_number_true", (*ORDER, "number"), True),
     ("order_number_a_list", (*ORDER, "number"), ["CANARY"]),
+    ("order_number_huge_integer", (*ORDER, "number"), 10**100),
+    ("order_number_lone_surrogate", (*ORDER, "number"), "CANARY\udc00"),
+    ("order_number_with_null_byte", (*ORDER, "number"), "CANARY\x00"),
     ("event_time_an_object", ("eventTime",), {"CANARY": 1}),
     ("event_time_120_characters", ("eventTime",), "CANARY" * 20),
     ("deeply_nested_field_in_the_order", (*ORDER, "customFields"), Raw(_NESTED)),

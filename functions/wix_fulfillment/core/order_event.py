@@ -19,6 +19,8 @@ APPROVED_SLUG: Final = "approved"
 MAX_LINE_ITEMS: Final = 300
 MAX_LINE_ITEM_QUANTITY: Final = 100_000
 MAX_LINE_ITEM_ID_LENGTH: Final = 100
+MAX_ITEM_TYPE_LENGTH: Final = 100
+MAX_TEXT_LENGTH: Final = 64
 UNRECOGNISED_ITEM_TYPE: Final = "UNRECOGNISED"
 CUSTOM_ITEM_TYPE_PREFIX: Final = "custom:"
 
@@ -26,6 +28,8 @@ _GUID: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 _PRINTABLE_ID: Final = re.compile(r"[!-~]+")
+_NOT_TEXT: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters and lone surrogates: in no value Wix sends, and not storable as UTF-8."""
 
 
 class MalformedEvent(ValueError):
@@ -174,9 +178,9 @@ def _item_type(item: Mapping[str, Any], where: str) -> str:
 
 
 def _optional_name(value: object, what: str) -> str | None:
-    if value is None or isinstance(value, str):
+    if value is None or (isinstance(value, str) and _is_text(value, MAX_ITEM_TYPE_LENGTH)):
         return value
-    raise MalformedEvent(f"{what} must be a string")
+    raise MalformedEvent(f"{what} must be a string of at most {MAX_ITEM_TYPE_LENGTH} characters")
 
 
 def _json_object(text: str, what: str) -> Mapping[str, Any]:
@@ -202,8 +206,14 @@ def _guid(value: object, what: str) -> str:
 def _optional_text(value: object, what: str) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str) and len(value) <= 64:
-        return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        value = str(value)
+    if isinstance(value, str) and _is_text(value, MAX_TEXT_LENGTH):
+        return value
     raise MalformedEvent(f"{what} must be a short string")
+
+
+def _is_text(value: str, max_length: int) -> bool:
+    """Text we may store: bounded (an item over DynamoDB's 400 KB would be a 5xx, and Wix's
+    retries would never end) and free of what no Wix value contains."""
+    return len(value) <= max_length and not _NOT_TEXT.search(value)
