@@ -257,6 +257,7 @@ ENVELOPE_CASES: Final[Sequence[tuple[str, Path, Any]]] = [
     ("order_number_with_null_byte", (*ORDER, "number"), "CANARY\x00"),
     ("event_time_an_object", ("eventTime",), {"CANARY": 1}),
     ("event_time_120_characters", ("eventTime",), "CANARY" * 20),
+    ("anonymize_flag_a_string", ("triggeredByAnonymizeRequest",), "true"),
     ("deeply_nested_field_in_the_order", (*ORDER, "customFields"), Raw(_NESTED)),
 ]
 """The event envelope and the order, wrong: verified, malformed (400)."""

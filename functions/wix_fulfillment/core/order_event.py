@@ -85,7 +85,10 @@ def parse_webhook_claims(claims: Mapping[str, Any]) -> ApprovedOrder | IgnoredEv
     if not isinstance(inner_data, str):
         raise MalformedEvent("'data' must be a string holding the event envelope")
     envelope = _json_object(inner_data, "the event envelope")
-    if envelope.get("triggeredByAnonymizeRequest") is True:
+    anonymize = envelope.get("triggeredByAnonymizeRequest")
+    if anonymize is not None and not isinstance(anonymize, bool):
+        raise MalformedEvent("'triggeredByAnonymizeRequest' must be true or false")
+    if anonymize:
         return IgnoredEvent(event_type, "triggered by an anonymize request")
     return _approved_order(instance_id, envelope)
 
