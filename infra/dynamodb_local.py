@@ -7,6 +7,7 @@ stop is DynamoDB Local itself, with nothing left behind.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -129,6 +130,15 @@ class DynamoDBLocal(LocalService):
 
     def streams_client(self) -> DynamoDBStreamsClient:
         return local_streams_client(self.endpoint_url)
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections hang, as when DynamoDB is unreachable."""
+        assert self._process is not None, "DynamoDB Local is not started"
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._process is not None, "DynamoDB Local is not started"
+        self._process.send_signal(signal.SIGCONT)
 
     @property
     def running(self) -> bool:

@@ -152,4 +152,7 @@ def _reply(
             request.send_header(name, value)
     request.send_header("content-length", str(len(body)))
     request.end_headers()
-    request.wfile.write(body)
+    try:
+        request.wfile.write(body)
+    except (BrokenPipeError, ConnectionResetError):
+        request.close_connection = True  # the caller gave up waiting, as Wix does after 1.25 s

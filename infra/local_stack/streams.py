@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from infra.dynamodb_stream import StreamReader, lambda_stream_event
 from infra.event_filter import matches_any
 from infra.local_stack.functions import FunctionError
@@ -94,7 +96,12 @@ class StreamPoller(LocalService):
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            fresh = [record for record in self._reader.read() if self._passes_filters(record)]
+            try:
+                fresh = [record for record in self._reader.read() if self._passes_filters(record)]
+            except (BotoCoreError, ClientError):
+                # As Lambda's pollers do when the stream cannot be read: wait, then read again.
+                self._stopping.wait(POLL_INTERVAL_SECONDS)
+                continue
             if fresh and not self._buffer:
                 self._buffer_opened_at = time.monotonic()
             self._buffer.extend(fresh)

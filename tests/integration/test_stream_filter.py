@@ -64,11 +64,11 @@ def test_new_orders_and_redrives_match_and_the_workers_own_writes_never_do(
     outcomes = OrderOutcomesTable(dynamodb, orders_table)
 
     [insert] = stream.read()
-    outcomes.record_failed_attempt(stored_order, "HTTP 503")
+    outcomes.record_failed_attempt(stored_order, "HTTP 503", None)
     [failed_attempt] = stream.read()
     mark_for_redrive(dynamodb, orders_table, stored_order)
     [redrive] = stream.read()
-    outcomes.record_failed_attempt(stored_order, "HTTP 503 again")
+    outcomes.record_failed_attempt(stored_order, "HTTP 503 again", None)
     [failed_after_redrive] = stream.read()
     outcomes.record_fulfilled(stored_order, ["f-1"])
     [fulfilled] = stream.read()
@@ -99,7 +99,7 @@ def test_settled_orders_ignore_later_outcomes(
 
     outcomes.record_fulfilled(stored_order, ["f-1"])
     outcomes.record_rejected(stored_order, "ORDER_CANCELED", "too late")
-    outcomes.record_failed_attempt(stored_order, "late retry")
+    outcomes.record_failed_attempt(stored_order, "late retry", None)
 
     item = dynamodb.get_item(
         TableName=orders_table,

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 from infra.dynamodb_stream import StreamReader, lambda_stream_event
 from infra.sample_events import approved_order
 from infra.wix_sandbox import WixSandbox
+from tests.conftest import Handler
 from wix_fulfillment.adapters.orders_table import OrdersTable, order_key
 from wix_fulfillment.core.order_event import ApprovedOrder
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @dataclass
@@ -35,17 +34,6 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self.seconds - (time.monotonic() - self.started)) * 1000)
-
-
-@dataclass
-class RunningOutContext:
-    """A context whose time is up after its first reading: a run that gets one round only."""
-
-    readings: int = 0
-
-    def get_remaining_time_in_millis(self) -> int:
-        self.readings += 1
-        return 300_000 if self.readings == 1 else 1_000
 
 
 def retried_records(records: list[dict[str, Any]], failed: set[str]) -> list[dict[str, Any]]:
@@ -84,7 +72,7 @@ class WorkerBed:
         records: list[dict[str, Any]],
         *,
         max_invocations: int = 1,
-        context: Callable[[], LambdaContext | RunningOutContext] = LambdaContext,
+        context: Callable[[], LambdaContext] = LambdaContext,
     ) -> list[dict[str, Any]]:
         """Invoke the worker with the records as one batch; after a partial failure, again from
         the first failed record, as the event source mapping does. Each invocation's answer."""

@@ -7,7 +7,6 @@ from wix_fulfillment.core.fulfillment_plan import (
     FulfilledLine,
     FulfillmentPolicy,
     remaining_lines,
-    split_into_fulfillments,
 )
 from wix_fulfillment.core.order_event import LineItem
 
@@ -52,9 +51,3 @@ def test_policy_needs_shippable_and_a_configured_type() -> None:
     assert FulfillmentPolicy(frozenset({"custom:mug"})).covers(shippable_custom)
     assert FulfillmentPolicy(frozenset({"*"})).covers(shippable_custom)
     assert not FulfillmentPolicy(frozenset({"*"})).covers(unshippable_physical)
-
-
-def test_fulfillments_hold_at_most_300_lines() -> None:
-    lines = [FulfilledLine(f"line-{index}", 1) for index in range(650)]
-
-    assert [len(chunk) for chunk in split_into_fulfillments(lines)] == [300, 300, 50]

@@ -17,6 +17,7 @@ from wix_fulfillment.core.fulfillment_run import (
     CreateResult,
     FulfillmentRequest,
     Outcome,
+    PendingOrder,
     RecordingFailed,
     TrackingInfo,
     TrackingUnavailable,
@@ -44,7 +45,10 @@ def order(order_id: str, *lines: tuple[str, int], site: str = "site-1") -> Appro
 class FakeWix:
     fulfillments: dict[str, list[ExistingFulfillment]] = field(default_factory=dict)
     lose_answers: int = 0
-    reject: dict[str, str] = field(default_factory=dict)
+    refusals: dict[str, list[str]] = field(default_factory=dict)
+    """Per order, the codes Wix answers its next creates with, one a call."""
+    fulfilled_elsewhere: set[str] = field(default_factory=set)
+    """Orders someone fulfils at Wix the moment our create for them is refused."""
     list_failures: int = 0
     list_calls: list[tuple[str, int]] = field(default_factory=list)
     create_calls: list[tuple[str, int]] = field(default_factory=list)
@@ -64,14 +68,16 @@ class FakeWix:
         self.create_calls.append((instance_id, len(requests)))
         results = []
         for request in requests:
-            if request.order_id in self.reject:
-                results.append(
-                    CreateResult(request.order_id, (), self.reject[request.order_id], "no")
-                )
+            if self.refusals.get(request.order_id):
+                code = self.refusals[request.order_id].pop(0)
+                results.append(CreateResult(request.order_id, (), code, "no"))
+                if request.order_id in self.fulfilled_elsewhere:
+                    self.fulfillments.setdefault(request.order_id, []).append(
+                        ExistingFulfillment("merchant", request.lines)
+                    )
                 continue
             created = self.fulfillments.setdefault(request.order_id, [])
-            for lines in request.fulfillments:
-                created.append(ExistingFulfillment(f"f{next(_ids)}", lines))
+            created.append(ExistingFulfillment(f"f{next(_ids)}", request.lines))
             results.append(CreateResult(request.order_id, tuple(f.id for f in created)))
         if self.lose_answers:
             self.lose_answers -= 1
@@ -102,6 +108,7 @@ class FakeShipments:
 class FakeOutcomes:
     recorded: dict[str, tuple[str, object]] = field(default_factory=dict)
     failed_attempts: dict[str, str] = field(default_factory=dict)
+    before_lost_create: dict[str, Sequence[str] | None] = field(default_factory=dict)
     broken: bool = False
 
     def _record(self, order: ApprovedOrder, status: str, detail: object) -> None:
@@ -120,19 +127,27 @@ class FakeOutcomes:
     def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None:
         self._record(order, "REJECTED", code)
 
-    def record_failed_attempt(self, order: ApprovedOrder, reason: str) -> None:
+    def record_failed_attempt(
+        self,
+        order: ApprovedOrder,
+        reason: str,
+        fulfillment_ids_before_lost_create: Sequence[str] | None,
+    ) -> None:
         self.failed_attempts[order.order_id] = reason
+        self.before_lost_create[order.order_id] = fulfillment_ids_before_lost_create
 
 
 def run(
-    orders: Sequence[ApprovedOrder],
+    orders: Sequence[ApprovedOrder | PendingOrder],
     wix: FakeWix,
     outcomes: FakeOutcomes | None = None,
     shipments: FakeShipments | None = None,
     seconds_left: float = 300.0,
 ) -> dict[tuple[str, str], Outcome]:
     parts = Collaborators(wix, shipments or FakeShipments(), outcomes or FakeOutcomes(), POLICY)
-    return fulfil_orders(orders, parts, lambda: seconds_left)
+    pending = [o if isinstance(o, PendingOrder) else PendingOrder(o) for o in orders]
+    results = fulfil_orders(pending, parts, lambda: seconds_left)
+    return {key: result.outcome for key, result in results.items()}
 
 
 def test_orders_are_listed_once_per_site_and_created_in_chunks_of_100() -> None:
@@ -184,16 +199,82 @@ def test_nothing_left_is_skipped_without_a_create() -> None:
     }
 
 
-def test_a_refused_order_is_rejected_with_its_code_and_the_others_go_on() -> None:
-    wix = FakeWix(reject={"o1": "ORDER_CANCELED"})
+def test_an_order_refused_twice_is_rejected_with_its_code_and_the_others_go_on() -> None:
+    wix = FakeWix(refusals={"o1": ["ORDER_NOT_APPROVED", "ORDER_NOT_APPROVED"]})
     outcomes = FakeOutcomes()
 
     results = run([order("o1", ("a", 1)), order("o2", ("a", 1))], wix, outcomes)
 
     assert results[("site-1", "o1")] is Outcome.REJECTED
     assert results[("site-1", "o2")] is Outcome.FULFILLED
-    assert outcomes.recorded["o1"] == ("REJECTED", "ORDER_CANCELED")
-    assert len(wix.create_calls) == 1
+    assert outcomes.recorded["o1"] == ("REJECTED", "ORDER_NOT_APPROVED")
+    assert [n for _, n in wix.create_calls] == [2, 1]
+
+
+def test_a_passing_refusal_is_tried_again_after_a_fresh_listing() -> None:
+    wix = FakeWix(refusals={"o1": ["INTERNAL_ERROR"]})
+
+    assert run([order("o1", ("a", 1))], wix) == {("site-1", "o1"): Outcome.FULFILLED}
+    assert wix.units("o1") == {"a": 1}
+
+
+def test_a_refusal_because_someone_else_fulfilled_it_ends_skipped_not_rejected() -> None:
+    wix = FakeWix(refusals={"o1": ["FULFILLMENT_QUANTITY_EXCEEDED"]}, fulfilled_elsewhere={"o1"})
+    outcomes = FakeOutcomes()
+
+    assert run([order("o1", ("a", 1))], wix, outcomes) == {("site-1", "o1"): Outcome.SKIPPED}
+    assert outcomes.recorded["o1"] == ("SKIPPED", "already fulfilled at Wix")
+    assert wix.units("o1") == {"a": 1}
+
+
+def test_a_lost_create_noted_by_an_earlier_run_is_recognised_as_ours() -> None:
+    earlier = ExistingFulfillment("merchant", (FulfilledLine("a", 1),))
+    ours = ExistingFulfillment("ours", (FulfilledLine("a", 1),))
+    wix = FakeWix(fulfillments={"o1": [earlier, ours]})
+    outcomes = FakeOutcomes()
+    noted = PendingOrder(order("o1", ("a", 2)), frozenset({"merchant"}))
+
+    assert run([noted], wix, outcomes) == {("site-1", "o1"): Outcome.FULFILLED}
+    assert outcomes.recorded["o1"] == ("FULFILLED", ["ours"])
+    assert wix.create_calls == []
+
+
+def test_a_run_that_ends_after_a_lost_create_notes_what_wix_had_before() -> None:
+    class ListsOnlyOnce(FakeWix):
+        def existing_fulfillments(
+            self, instance_id: str, order_ids: Sequence[str]
+        ) -> Mapping[str, Sequence[ExistingFulfillment]]:
+            if self.list_calls:
+                raise WixUnavailable("HTTP 503")
+            return super().existing_fulfillments(instance_id, order_ids)
+
+    merchant = ExistingFulfillment("merchant", (FulfilledLine("a", 1),))
+    wix = ListsOnlyOnce(fulfillments={"o1": [merchant]}, lose_answers=1)
+    outcomes = FakeOutcomes()
+
+    results = run([order("o1", ("a", 3))], wix, outcomes)
+
+    assert results == {("site-1", "o1"): Outcome.RETRY}
+    assert outcomes.before_lost_create["o1"] == ["merchant"]
+    assert "HTTP 503" in outcomes.failed_attempts["o1"]
+
+
+def test_an_unexpected_error_for_one_site_leaves_only_its_orders_for_retry() -> None:
+    class BrokenForSite1(FakeWix):
+        def existing_fulfillments(
+            self, instance_id: str, order_ids: Sequence[str]
+        ) -> Mapping[str, Sequence[ExistingFulfillment]]:
+            if instance_id == "site-1":
+                raise KeyError("orderId")
+            return super().existing_fulfillments(instance_id, order_ids)
+
+    outcomes = FakeOutcomes()
+    results = run(
+        [order("o1", ("a", 1)), order("o2", ("a", 1), site="site-2")], BrokenForSite1(), outcomes
+    )
+
+    assert results == {("site-1", "o1"): Outcome.RETRY, ("site-2", "o2"): Outcome.FULFILLED}
+    assert "unexpected KeyError" in outcomes.failed_attempts["o1"]
 
 
 def test_wix_down_for_good_leaves_orders_for_the_streams_retry() -> None:

@@ -31,7 +31,7 @@ def test_the_webhook_may_only_put_items_in_the_orders_table(template: dict[str, 
     ]
 
 
-def test_the_worker_may_update_orders_and_read_the_app_secret_only(
+def test_the_worker_may_read_and_update_orders_and_read_the_app_secret_only(
     template: dict[str, Any],
 ) -> None:
     policies = resource_properties(template, "FulfillmentFunction")["Policies"]
@@ -39,7 +39,7 @@ def test_the_worker_may_update_orders_and_read_the_app_secret_only(
     assert statements(template, "FulfillmentFunction") == [
         {
             "Effect": "Allow",
-            "Action": "dynamodb:UpdateItem",
+            "Action": ["dynamodb:UpdateItem", "dynamodb:BatchGetItem"],
             "Resource": {"Fn::GetAtt": ["OrdersTable", "Arn"]},
         }
     ]

@@ -10,13 +10,17 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from wix_fulfillment.core.fulfillment_run import RecordingFailed
+from wix_fulfillment.core.fulfillment_run import PendingOrder, RecordingFailed
 from wix_fulfillment.core.order_event import ApprovedOrder, LineItem
 from wix_fulfillment.core.order_status import OrderStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        KeysAndAttributesOutputTypeDef,
+        KeysAndAttributesTypeDef,
+    )
 
 # The webhook must answer Wix within 1.25 s: fail fast and let Wix's retry bring the order back.
 WEBHOOK_CLIENT_CONFIG: Final = Config(
@@ -31,6 +35,10 @@ WORKER_CLIENT_CONFIG: Final = Config(
     retries={"mode": "standard", "total_max_attempts": 5},
 )
 _CONDITIONAL_CHECK_FAILED: Final = "ConditionalCheckFailedException"
+MAX_KEYS_PER_BATCH_GET: Final = 100
+BEFORE_LOST_CREATE: Final = "fulfillmentIdsBeforeLostCreate"
+"""The order's fulfillment ids at Wix before a create whose answer was lost: what tells the next
+run that fulfillments beyond them are its own (FULFILLED), not someone else's (SKIPPED)."""
 
 
 class OrderStoreUnavailable(RuntimeError):
@@ -136,8 +144,60 @@ class OrderOutcomesTable:
             {"errorCode": {"S": code}, "lastError": {"S": message or code}},
         )
 
-    def record_failed_attempt(self, order: ApprovedOrder, reason: str) -> None:
-        self._update(order, {"lastError": {"S": reason}})
+    def record_failed_attempt(
+        self,
+        order: ApprovedOrder,
+        reason: str,
+        fulfillment_ids_before_lost_create: Sequence[str] | None,
+    ) -> None:
+        attributes: dict[str, AttributeValueTypeDef] = {"lastError": {"S": reason}}
+        if fulfillment_ids_before_lost_create is not None:
+            attributes[BEFORE_LOST_CREATE] = _strings(fulfillment_ids_before_lost_create)
+        self._update(order, attributes, remove=("redriveRequestedAt",))
+
+    def pending_orders(
+        self, orders: Sequence[ApprovedOrder]
+    ) -> dict[tuple[str, str], PendingOrder]:
+        """The orders still PENDING now (a stream image may be older than the item), with what
+        an earlier run noted of a lost create. Consistent reads, 100 keys a call."""
+        found: dict[tuple[str, str], PendingOrder] = {}
+        by_key = {order_key(o.instance_id, o.order_id): o for o in orders}
+        keys = list(by_key)
+        for start in range(0, len(keys), MAX_KEYS_PER_BATCH_GET):
+            request: dict[str, KeysAndAttributesTypeDef] = {
+                self._table_name: {
+                    "Keys": [
+                        {"pk": {"S": key}} for key in keys[start : start + MAX_KEYS_PER_BATCH_GET]
+                    ],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "pk, #status, " + BEFORE_LOST_CREATE,
+                    "ExpressionAttributeNames": {"#status": "status"},
+                }
+            }
+            for item in self._batch_get(request):
+                if item["status"]["S"] != OrderStatus.PENDING:
+                    continue
+                order = by_key[item["pk"]["S"]]
+                before = item.get(BEFORE_LOST_CREATE)
+                found[(order.instance_id, order.order_id)] = PendingOrder(
+                    order,
+                    frozenset(value["S"] for value in before["L"]) if before else None,
+                )
+        return found
+
+    def _batch_get(
+        self, request: dict[str, KeysAndAttributesTypeDef]
+    ) -> list[dict[str, AttributeValueTypeDef]]:
+        items: list[dict[str, AttributeValueTypeDef]] = []
+        try:
+            while request:
+                answer = self._client.batch_get_item(RequestItems=request)
+                items.extend(answer["Responses"].get(self._table_name, []))
+                unprocessed = answer.get("UnprocessedKeys") or {}
+                request = {table: _read_options(keys) for table, keys in unprocessed.items()}
+        except (BotoCoreError, ClientError) as error:
+            raise OrderStoreUnavailable(_describe(error)) from error
+        return items
 
     def _settle(
         self,
@@ -145,9 +205,18 @@ class OrderOutcomesTable:
         status: OrderStatus,
         attributes: dict[str, AttributeValueTypeDef],
     ) -> None:
-        self._update(order, {"status": {"S": status}, **attributes})
+        self._update(
+            order,
+            {"status": {"S": status}, **attributes},
+            remove=("redriveRequestedAt", BEFORE_LOST_CREATE),
+        )
 
-    def _update(self, order: ApprovedOrder, attributes: dict[str, AttributeValueTypeDef]) -> None:
+    def _update(
+        self,
+        order: ApprovedOrder,
+        attributes: dict[str, AttributeValueTypeDef],
+        remove: Sequence[str],
+    ) -> None:
         values: dict[str, AttributeValueTypeDef] = {
             ":pending": {"S": OrderStatus.PENDING},
             ":now": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
@@ -164,7 +233,7 @@ class OrderOutcomesTable:
                 TableName=self._table_name,
                 Key={"pk": {"S": order_key(order.instance_id, order.order_id)}},
                 UpdateExpression=(
-                    f"SET {', '.join(assignments)} ADD attempts :one REMOVE redriveRequestedAt"
+                    f"SET {', '.join(assignments)} ADD attempts :one REMOVE {', '.join(remove)}"
                 ),
                 ConditionExpression="#status = :pending",
                 ExpressionAttributeNames=names,
@@ -180,7 +249,27 @@ class OrderOutcomesTable:
 
 def mark_for_redrive(client: DynamoDBClient, table_name: str, key: str) -> bool:
     """Send a still-PENDING order through the stream again: the stream filter matches the
-    marker's arrival. False when the order is settled, unknown, or already marked."""
+    marker's arrival. A marker left by a redrive whose run died first is removed, then set again
+    (two writes), since only its arrival matches. False when the order is settled or unknown."""
+    if _set_redrive_marker(client, table_name, key):
+        return True
+    try:
+        client.update_item(
+            TableName=table_name,
+            Key={"pk": {"S": key}},
+            UpdateExpression="REMOVE redriveRequestedAt",
+            ConditionExpression="#status = :pending AND attribute_exists(redriveRequestedAt)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":pending": {"S": OrderStatus.PENDING}},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == _CONDITIONAL_CHECK_FAILED:
+            return False
+        raise
+    return _set_redrive_marker(client, table_name, key)
+
+
+def _set_redrive_marker(client: DynamoDBClient, table_name: str, key: str) -> bool:
     try:
         client.update_item(
             TableName=table_name,
@@ -221,6 +310,15 @@ def order_from_image(image: Mapping[str, Any]) -> ApprovedOrder:
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"not an order item: {type(error).__name__} {error}") from error
+
+
+def _read_options(keys: KeysAndAttributesOutputTypeDef) -> KeysAndAttributesTypeDef:
+    return {
+        "Keys": keys["Keys"],
+        "ConsistentRead": keys.get("ConsistentRead", True),
+        "ProjectionExpression": keys.get("ProjectionExpression", ""),
+        "ExpressionAttributeNames": keys.get("ExpressionAttributeNames", {}),
+    }
 
 
 def _strings(values: Sequence[str]) -> AttributeValueTypeDef:

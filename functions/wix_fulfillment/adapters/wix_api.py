@@ -38,10 +38,17 @@ MAX_ATTEMPTS: Final = 5
 BACKOFF_BASE_SECONDS: Final = 0.2
 BACKOFF_CAP_SECONDS: Final = 5.0
 DEADLINE_MARGIN_SECONDS: Final = 2.0
-TIMEOUT: Final = urllib3.Timeout(connect=2.0, read=10.0)
+CONNECT_TIMEOUT_SECONDS: Final = 2.0
+READ_TIMEOUT_SECONDS: Final = 10.0
+MIN_SECONDS_FOR_A_REQUEST: Final = 1.0
 _RETRYABLE_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 
-_pool = urllib3.PoolManager(maxsize=10, retries=False, timeout=TIMEOUT)
+_pool = urllib3.PoolManager(maxsize=10, retries=False)
+
+
+class TokenUnavailable(WixUnavailable):
+    """No access token for the site (Wix or the app's settings said no): never a verdict on an
+    order, so never read as one."""
 
 
 class WixRequestFailed(WixUnavailable):
@@ -101,6 +108,8 @@ class WixApiClient:
         pool: urllib3.PoolManager = _pool,
         token_cache: TokenCache = _token_cache,
         sleep: Callable[[float], None] = time.sleep,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._credentials = credentials
@@ -108,6 +117,8 @@ class WixApiClient:
         self._pool = pool
         self._tokens = token_cache
         self._sleep = sleep
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
 
     # --- the port ---
 
@@ -120,10 +131,13 @@ class WixApiClient:
             answer = self._call(
                 instance_id, "POST", "/ecom/v1/fulfillments/list-by-ids", {"orderIds": chunk}
             )
-            for entry in answer.get("ordersWithFulfillments", []):
-                found[entry["orderId"]] = [
-                    _existing(fulfillment) for fulfillment in entry.get("fulfillments", [])
-                ]
+            try:
+                for entry in answer.get("ordersWithFulfillments", []):
+                    found[entry["orderId"]] = [
+                        _existing(fulfillment) for fulfillment in entry.get("fulfillments", [])
+                    ]
+            except (AttributeError, KeyError, TypeError, ValueError) as error:
+                raise WixUnavailable(f"unexpected list-by-ids answer: {error!r}") from error
         return found
 
     def create_fulfillments(
@@ -154,26 +168,22 @@ class WixApiClient:
         )
 
     def _create_one(self, instance_id: str, request: FulfillmentRequest) -> CreateResult:
-        ids: list[str] = []
-        for lines in request.fulfillments:
-            try:
-                answer = self._call(
-                    instance_id,
-                    "POST",
-                    f"/ecom/v1/fulfillments/orders/{quote(request.order_id, safe='')}"
-                    "/create-fulfillment",
-                    {"fulfillment": _fulfillment_body(lines, request)},
-                    creates=True,
-                )
-            except WixRequestFailed as error:
-                if error.status >= 500 or error.status in (401, 403, 429):
-                    raise
-                return CreateResult(request.order_id, (), error.code, error.message)
-            ids.extend(
-                fulfillment["id"]
-                for fulfillment in answer.get("orderWithFulfillments", {}).get("fulfillments", [])
+        """Create Fulfillment for one order: Wix's 4xx here is its verdict on this order."""
+        try:
+            answer = self._call(
+                instance_id,
+                "POST",
+                f"/ecom/v1/fulfillments/orders/{quote(request.order_id, safe='')}"
+                "/create-fulfillment",
+                {"fulfillment": _fulfillment_body(request)},
+                creates=True,
             )
-        return CreateResult(request.order_id, tuple(dict.fromkeys(ids)))
+        except WixRequestFailed as error:
+            if error.status in (401, 403, 429):
+                raise
+            return CreateResult(request.order_id, (), error.code, error.message)
+        fulfillments = answer.get("orderWithFulfillments", {}).get("fulfillments", [])
+        return CreateResult(request.order_id, _ids(fulfillments))
 
     # --- transport ---
 
@@ -205,22 +215,28 @@ class WixApiClient:
         cached = self._tokens.get(instance_id, time.monotonic())
         if cached:
             return cached
-        answer = self._send(
-            "POST",
-            "/oauth2/token",
-            {
-                "grant_type": "client_credentials",
-                "client_id": self._credentials.app_id,
-                "client_secret": self._credentials.app_secret(),
-                "instance_id": instance_id,
-            },
-            {"Content-Type": "application/json"},
-            creates=False,
-        )
-        token = answer.get("access_token")
+        try:
+            answer = self._send(
+                "POST",
+                "/oauth2/token",
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": self._credentials.app_id,
+                    "client_secret": self._credentials.app_secret(),
+                    "instance_id": instance_id,
+                },
+                {"Content-Type": "application/json"},
+                creates=False,
+            )
+            token = answer["access_token"]
+            expires_in = float(answer.get("expires_in", 0))
+        except WixUnavailable as error:
+            raise TokenUnavailable(f"no access token: {error}") from error
+        except (KeyError, TypeError, ValueError) as error:
+            raise TokenUnavailable(f"unexpected token answer: {error!r}") from error
         if not isinstance(token, str) or not token:
-            raise WixUnavailable("the token answer had no access_token")
-        self._tokens.put(instance_id, token, float(answer.get("expires_in", 0)), time.monotonic())
+            raise TokenUnavailable("the token answer had no access_token")
+        self._tokens.put(instance_id, token, expires_in, time.monotonic())
         return token
 
     def _send(
@@ -234,9 +250,20 @@ class WixApiClient:
     ) -> dict[str, Any]:
         payload = None if body is None else json.dumps(body).encode()
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            left = self._seconds_left() - DEADLINE_MARGIN_SECONDS
+            if left < MIN_SECONDS_FOR_A_REQUEST:
+                # Nothing is sent, so even a create is certainly not done.
+                raise WixUnavailable(f"{method} {path}: no time left for another request")
+            timeout = urllib3.Timeout(
+                connect=min(self._connect_timeout, left), read=min(self._read_timeout, left)
+            )
             try:
                 response = self._pool.request(
-                    method, self._base_url + path, body=payload, headers=dict(headers)
+                    method,
+                    self._base_url + path,
+                    body=payload,
+                    headers=dict(headers),
+                    timeout=timeout,
                 )
             except (NewConnectionError, ConnectTimeoutError) as error:
                 # Nothing reached Wix: safe to send again, even a create.
@@ -253,7 +280,7 @@ class WixApiClient:
                 cause = error
             else:
                 if response.status < 300:
-                    return _json_object(response.data)
+                    return _json_answer(response.data, creates)
                 failure = _failure(response)
                 if response.status not in _RETRYABLE_STATUSES:
                     raise failure
@@ -285,7 +312,7 @@ def _retry_after_seconds(value: str | None) -> float | None:
 def _failure(response: urllib3.BaseHTTPResponse) -> WixRequestFailed:
     """Wix's error body: ``message`` and an application or validation error in ``details``."""
     try:
-        error = _json_object(response.data)
+        error = _json_answer(response.data)
     except WixUnavailable:
         error = {}
     details = error.get("details") if isinstance(error.get("details"), dict) else {}
@@ -300,12 +327,17 @@ def _failure(response: urllib3.BaseHTTPResponse) -> WixRequestFailed:
     )
 
 
-def _json_object(data: bytes) -> dict[str, Any]:
+def _json_answer(data: bytes, creates: bool = False) -> dict[str, Any]:
+    """Wix's JSON answer. A create's unreadable success is an unknown outcome, not a failure."""
     try:
         value = json.loads(data) if data else {}
     except ValueError as error:
+        if creates:
+            raise CreateOutcomeUnknown("Wix's answer to a create is not JSON") from error
         raise WixUnavailable("Wix answered with something that is not JSON") from error
     if not isinstance(value, dict):
+        if creates:
+            raise CreateOutcomeUnknown("Wix's answer to a create is not a JSON object")
         raise WixUnavailable("Wix answered with JSON that is not an object")
     return value
 
@@ -320,11 +352,9 @@ def _existing(fulfillment: Mapping[str, Any]) -> ExistingFulfillment:
     )
 
 
-def _fulfillment_body(
-    lines: Sequence[FulfilledLine], request: FulfillmentRequest
-) -> dict[str, Any]:
+def _fulfillment_body(request: FulfillmentRequest) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "lineItems": [{"id": line.id, "quantity": line.quantity} for line in lines]
+        "lineItems": [{"id": line.id, "quantity": line.quantity} for line in request.lines]
     }
     if request.tracking is not None:
         tracking = {
@@ -338,35 +368,44 @@ def _fulfillment_body(
 
 
 def _bulk_entry(request: FulfillmentRequest) -> dict[str, Any]:
-    return {
-        "orderId": request.order_id,
-        "fulfillments": [_fulfillment_body(lines, request) for lines in request.fulfillments],
-    }
+    return {"orderId": request.order_id, "fulfillments": [_fulfillment_body(request)]}
+
+
+def _ids(fulfillments: object) -> tuple[str, ...]:
+    if not isinstance(fulfillments, list):
+        return ()
+    return tuple(str(f["id"]) for f in fulfillments if isinstance(f, dict) and "id" in f)
 
 
 def _bulk_results(
     requests: Sequence[FulfillmentRequest], answer: Mapping[str, Any]
 ) -> list[CreateResult]:
-    """Per order, by ``originalIndex``: the order's fulfillment ids, or Wix's error for it."""
+    """Per order, by ``originalIndex``: the order's fulfillment ids, or Wix's error for it.
+    An order Wix's answer does not account for stays unsettled: the next round lists it."""
     results: list[CreateResult] = []
-    for entry in answer.get("results", []):
-        metadata = entry.get("itemMetadata", {})
-        index = metadata.get("originalIndex")
-        if not isinstance(index, int) or not 0 <= index < len(requests):
+    entries = answer.get("results")
+    for entry in entries if isinstance(entries, list) else []:
+        metadata = entry.get("itemMetadata") if isinstance(entry, dict) else None
+        index = metadata.get("originalIndex") if isinstance(metadata, dict) else None
+        if not isinstance(metadata, dict) or not isinstance(index, int):
+            continue
+        if not 0 <= index < len(requests):
             continue
         order_id = requests[index].order_id
         if metadata.get("success"):
-            order = entry.get("ordersWithFulfillments") or {}
-            ids = tuple(str(f.get("id")) for f in order.get("fulfillments", []))
-            results.append(CreateResult(order_id, ids))
-        else:
-            error = metadata.get("error") or {}
-            results.append(
-                CreateResult(
-                    order_id,
-                    (),
-                    str(error.get("code") or "UNKNOWN"),
-                    str(error.get("description", ""))[:500],
-                )
+            order = entry.get("ordersWithFulfillments")
+            fulfillments = order.get("fulfillments") if isinstance(order, dict) else None
+            results.append(CreateResult(order_id, _ids(fulfillments)))
+            continue
+        error = metadata.get("error")
+        if not isinstance(error, dict):
+            error = {}
+        results.append(
+            CreateResult(
+                order_id,
+                (),
+                str(error.get("code") or "UNKNOWN"),
+                str(error.get("description", ""))[:500],
             )
+        )
     return results

@@ -8,13 +8,12 @@ and creates nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 from wix_fulfillment.core.order_event import LineItem
 
-MAX_LINES_PER_FULFILLMENT: Final = 300
 ANY_ITEM_TYPE: Final = "*"
 
 
@@ -60,13 +59,3 @@ def remaining_lines(
         if policy.covers(line)
     )
     return tuple(line for line in remaining if line.quantity > 0)
-
-
-def split_into_fulfillments(
-    lines: Sequence[FulfilledLine],
-) -> tuple[tuple[FulfilledLine, ...], ...]:
-    """Wix takes at most 300 line items in one fulfillment."""
-    return tuple(
-        tuple(lines[start : start + MAX_LINES_PER_FULFILLMENT])
-        for start in range(0, len(lines), MAX_LINES_PER_FULFILLMENT)
-    )

@@ -1,8 +1,11 @@
 """One worker run: fulfil a site's pending orders at Wix, and record each order's outcome.
 
 The ports below are what the run needs of the outside world; adapters implement them, tests fake
-them. A create whose outcome is unknown (timeout, dropped connection, 5xx) is never retried
-blindly: the next round lists the order's fulfillments again and plans from what Wix has.
+them. Two rules keep every unit fulfilled exactly once although Wix's create has no idempotency
+key: a create whose outcome is unknown (timeout, dropped connection, 5xx) is never sent again
+blindly, the next round lists the order's fulfillments and plans from what Wix has; and an order
+Wix refuses is refused twice, with a fresh listing in between, before it is REJECTED (a refusal
+may be a passing error, or a race with someone else's fulfillment).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final, Protocol
 
@@ -19,14 +22,15 @@ from wix_fulfillment.core.fulfillment_plan import (
     FulfilledLine,
     FulfillmentPolicy,
     remaining_lines,
-    split_into_fulfillments,
 )
 from wix_fulfillment.core.order_event import ApprovedOrder
 
 MAX_ORDERS_PER_CALL: Final = 100
 """Wix's limit for both list-by-ids and bulk create."""
 MAX_ROUNDS: Final = 3
-MIN_SECONDS_FOR_A_ROUND: Final = 5.0
+MIN_SECONDS_FOR_A_ROUND: Final = 30.0
+"""A round is a listing, a carrier call per order and a create, each up to ~12 s when slow."""
+MIN_SECONDS_FOR_A_LABEL: Final = 15.0
 
 
 class WixUnavailable(Exception):
@@ -37,12 +41,12 @@ class CreateOutcomeUnknown(Exception):
     """A create was sent but its answer was lost: the fulfillments may or may not exist."""
 
 
-class RecordingFailed(Exception):
-    """The outcome could not be written; the order stays PENDING and comes back on the stream."""
-
-
 class TrackingUnavailable(Exception):
     """The shipment provider could not give tracking info now."""
+
+
+class RecordingFailed(Exception):
+    """The outcome could not be written; the order stays PENDING and comes back on the stream."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +58,11 @@ class TrackingInfo:
 
 @dataclass(frozen=True, slots=True)
 class FulfillmentRequest:
+    """One fulfillment for one order: intake caps an order at 300 line items, Wix's limit for
+    one fulfillment, so an order never needs two."""
+
     order_id: str
-    fulfillments: tuple[tuple[FulfilledLine, ...], ...]
+    lines: tuple[FulfilledLine, ...]
     tracking: TrackingInfo | None
 
 
@@ -71,6 +78,14 @@ class CreateResult:
     @property
     def created(self) -> bool:
         return self.error_code is None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """An order to fulfil, and what an earlier run left of a create whose answer was lost."""
+
+    order: ApprovedOrder
+    fulfillment_ids_before_lost_create: frozenset[str] | None = None
 
 
 class WixFulfillments(Protocol):
@@ -100,7 +115,12 @@ class OrderOutcomes(Protocol):
 
     def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None: ...
 
-    def record_failed_attempt(self, order: ApprovedOrder, reason: str) -> None: ...
+    def record_failed_attempt(
+        self,
+        order: ApprovedOrder,
+        reason: str,
+        fulfillment_ids_before_lost_create: Sequence[str] | None,
+    ) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -112,6 +132,13 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class OrderResult:
+    outcome: Outcome
+    detail: str = ""
+    """Why, for the log: the skip reason, Wix's error code, or the last transient error."""
+
+
+@dataclass(frozen=True, slots=True)
 class Collaborators:
     wix: WixFulfillments
     shipments: ShipmentProvider
@@ -120,135 +147,167 @@ class Collaborators:
 
 
 def fulfil_orders(
-    orders: Iterable[ApprovedOrder], parts: Collaborators, seconds_left: Callable[[], float]
-) -> dict[tuple[str, str], Outcome]:
+    orders: Iterable[PendingOrder], parts: Collaborators, seconds_left: Callable[[], float]
+) -> dict[tuple[str, str], OrderResult]:
     """Fulfil every order, site by site; the result is keyed by (instance id, order id)."""
-    by_site: dict[str, dict[str, ApprovedOrder]] = defaultdict(dict)
-    for order in orders:
-        by_site[order.instance_id][order.order_id] = order
-    results: dict[tuple[str, str], Outcome] = {}
+    by_site: dict[str, dict[str, PendingOrder]] = defaultdict(dict)
+    for pending in orders:
+        by_site[pending.order.instance_id][pending.order.order_id] = pending
+    results: dict[tuple[str, str], OrderResult] = {}
     for instance_id, site_orders in by_site.items():
         run = _SiteRun(instance_id, site_orders, parts)
-        for order_id, outcome in run.fulfil(seconds_left).items():
-            results[(instance_id, order_id)] = outcome
+        try:
+            run.fulfil(seconds_left)
+        except Exception as error:  # one site's surprise must not cost the other sites' orders
+            run.fail_pending(f"unexpected {type(error).__name__}: {error}"[:300])
+        for order_id, result in run.results.items():
+            results[(instance_id, order_id)] = result
     return results
 
 
+@dataclass
+class _OrderState:
+    order: ApprovedOrder
+    ids_before_lost_create: set[str] | None
+    last_error: str = "ran out of time"
+    refusals: int = 0
+    existing_ids: set[str] = field(default_factory=set)
+
+
 class _SiteRun:
-    """The rounds for one site: list, plan, create; again for orders whose create was lost."""
+    """The rounds for one site: list, plan, create; again for orders not yet settled."""
 
     def __init__(
-        self, instance_id: str, orders: Mapping[str, ApprovedOrder], parts: Collaborators
+        self, instance_id: str, orders: Mapping[str, PendingOrder], parts: Collaborators
     ) -> None:
         self._instance_id = instance_id
-        self._pending = dict(orders)
         self._parts = parts
-        self._outcomes: dict[str, Outcome] = {}
-        self._existing_ids: dict[str, set[str]] = {}
-        self._ids_before_lost_create: dict[str, set[str]] = {}
-        self._last_error: dict[str, str] = {}
+        self._pending = {
+            order_id: _OrderState(
+                pending.order,
+                set(pending.fulfillment_ids_before_lost_create)
+                if pending.fulfillment_ids_before_lost_create is not None
+                else None,
+            )
+            for order_id, pending in orders.items()
+        }
+        self.results: dict[str, OrderResult] = {}
 
-    def fulfil(self, seconds_left: Callable[[], float]) -> dict[str, Outcome]:
+    def fulfil(self, seconds_left: Callable[[], float]) -> None:
         for _ in range(MAX_ROUNDS):
             if not self._pending or seconds_left() < MIN_SECONDS_FOR_A_ROUND:
                 break
-            requests = self._plan_round()
+            requests = self._plan_round(seconds_left)
             for start in range(0, len(requests), MAX_ORDERS_PER_CALL):
                 self._create(requests[start : start + MAX_ORDERS_PER_CALL])
-        for order in self._pending.values():
-            reason = self._last_error.get(order.order_id, "ran out of time")
-            # The stream's retry comes either way; the attempt count is only a hint.
-            with contextlib.suppress(RecordingFailed):
-                self._parts.outcomes.record_failed_attempt(order, reason)
-            self._outcomes[order.order_id] = Outcome.RETRY
-        return self._outcomes
+        self.fail_pending()
 
-    def _plan_round(self) -> list[FulfillmentRequest]:
+    def fail_pending(self, reason: str | None = None) -> None:
+        """Leave what is not settled to the stream's retry, noting why and what Wix had."""
+        for state in self._pending.values():
+            if reason is not None:
+                state.last_error = reason
+            before = state.ids_before_lost_create
+            # The stream's retry comes either way; the attempt record is what the next run and
+            # the operator learn from.
+            with contextlib.suppress(RecordingFailed):
+                self._parts.outcomes.record_failed_attempt(
+                    state.order, state.last_error, sorted(before) if before is not None else None
+                )
+            self.results[state.order.order_id] = OrderResult(Outcome.RETRY, state.last_error)
+        self._pending.clear()
+
+    def _plan_round(self, seconds_left: Callable[[], float]) -> list[FulfillmentRequest]:
         try:
             existing = self._parts.wix.existing_fulfillments(self._instance_id, list(self._pending))
         except WixUnavailable as error:
-            self._fail_all(f"listing fulfillments failed: {error}")
+            self._note_error(self._pending.values(), f"listing fulfillments failed: {error}")
             return []
-        self._existing_ids = {
-            order_id: {fulfillment.id for fulfillment in existing.get(order_id, ())}
-            for order_id in self._pending
-        }
         requests = []
-        for order in list(self._pending.values()):
-            have = existing.get(order.order_id, ())
-            lines = remaining_lines(order.line_items, have, self._parts.policy)
+        for state in list(self._pending.values()):
+            have = existing.get(state.order.order_id, ())
+            state.existing_ids = {fulfillment.id for fulfillment in have}
+            lines = remaining_lines(state.order.line_items, have, self._parts.policy)
             if not lines:
-                self._settle_nothing_left(order, have)
+                self._settle_nothing_left(state, have)
+                continue
+            if seconds_left() < MIN_SECONDS_FOR_A_LABEL:
+                state.last_error = "ran out of time before its tracking info"
                 continue
             try:
-                tracking = self._parts.shipments.tracking_for(order, lines)
+                tracking = self._parts.shipments.tracking_for(state.order, lines)
             except TrackingUnavailable as error:
-                self._last_error[order.order_id] = f"tracking info unavailable: {error}"
+                state.last_error = f"tracking info unavailable: {error}"
                 continue
-            requests.append(
-                FulfillmentRequest(order.order_id, split_into_fulfillments(lines), tracking)
-            )
+            requests.append(FulfillmentRequest(state.order.order_id, lines, tracking))
         return requests
 
-    def _settle_nothing_left(
-        self, order: ApprovedOrder, have: Sequence[ExistingFulfillment]
-    ) -> None:
+    def _settle_nothing_left(self, state: _OrderState, have: Sequence[ExistingFulfillment]) -> None:
         ids = [fulfillment.id for fulfillment in have]
-        before = self._ids_before_lost_create.get(order.order_id)
-        outcomes = self._parts.outcomes
+        outcomes, order = self._parts.outcomes, state.order
+        before = state.ids_before_lost_create
         if before is not None:
             # Our own create landed although its answer was lost.
             new_ids = [i for i in ids if i not in before]
             self._settle(
-                order, Outcome.FULFILLED, lambda: outcomes.record_fulfilled(order, new_ids)
+                state, Outcome.FULFILLED, "", lambda: outcomes.record_fulfilled(order, new_ids)
             )
             return
         covered = any(self._parts.policy.covers(line) for line in order.line_items)
         reason = "already fulfilled at Wix" if covered else "no line item to fulfil"
-        self._settle(order, Outcome.SKIPPED, lambda: outcomes.record_skipped(order, reason, ids))
+        self._settle(
+            state, Outcome.SKIPPED, reason, lambda: outcomes.record_skipped(order, reason, ids)
+        )
 
     def _create(self, requests: Sequence[FulfillmentRequest]) -> None:
+        states = [self._pending[request.order_id] for request in requests]
         try:
             results = self._parts.wix.create_fulfillments(self._instance_id, requests)
         except CreateOutcomeUnknown as error:
-            for request in requests:
-                self._ids_before_lost_create.setdefault(
-                    request.order_id, set(self._existing_ids[request.order_id])
-                )
-                self._last_error[request.order_id] = f"create outcome unknown: {error}"
+            for state in states:
+                if state.ids_before_lost_create is None:
+                    state.ids_before_lost_create = set(state.existing_ids)
+            self._note_error(states, f"create outcome unknown: {error}")
             return
         except WixUnavailable as error:
-            for request in requests:
-                self._last_error[request.order_id] = f"create failed: {error}"
+            self._note_error(states, f"create failed: {error}")
             return
         for result in results:
-            order = self._pending.get(result.order_id)
-            if order is not None:
-                self._settle_created(order, result)
+            answered = self._pending.get(result.order_id)
+            if answered is not None:
+                self._settle_created(answered, result)
 
-    def _settle_created(self, order: ApprovedOrder, result: CreateResult) -> None:
-        outcomes = self._parts.outcomes
+    def _settle_created(self, state: _OrderState, result: CreateResult) -> None:
+        outcomes, order = self._parts.outcomes, state.order
         if result.created:
-            known = self._existing_ids[result.order_id]
-            new_ids = [i for i in result.fulfillment_ids if i not in known]
+            new_ids = [i for i in result.fulfillment_ids if i not in state.existing_ids]
             self._settle(
-                order, Outcome.FULFILLED, lambda: outcomes.record_fulfilled(order, new_ids)
+                state, Outcome.FULFILLED, "", lambda: outcomes.record_fulfilled(order, new_ids)
             )
             return
         code, message = result.error_code or "UNKNOWN", result.error_message or ""
-        self._settle(
-            order, Outcome.REJECTED, lambda: outcomes.record_rejected(order, code, message)
-        )
+        state.refusals += 1
+        state.last_error = f"Wix refused it: {code} {message}".strip()
+        if state.refusals >= 2:
+            self._settle(
+                state,
+                Outcome.REJECTED,
+                code,
+                lambda: outcomes.record_rejected(order, code, message),
+            )
 
-    def _settle(self, order: ApprovedOrder, outcome: Outcome, record: Callable[[], None]) -> None:
+    def _settle(
+        self, state: _OrderState, outcome: Outcome, detail: str, record: Callable[[], None]
+    ) -> None:
         """Wix is done with the order; if recording fails it is retried (and re-listed) later."""
-        del self._pending[order.order_id]
+        del self._pending[state.order.order_id]
         try:
             record()
-        except RecordingFailed:
-            outcome = Outcome.RETRY
-        self._outcomes[order.order_id] = outcome
+        except RecordingFailed as error:
+            outcome, detail = Outcome.RETRY, f"outcome not recorded: {error}"
+        self.results[state.order.order_id] = OrderResult(outcome, detail)
 
-    def _fail_all(self, reason: str) -> None:
-        for order_id in self._pending:
-            self._last_error[order_id] = reason
+    @staticmethod
+    def _note_error(states: Iterable[_OrderState], reason: str) -> None:
+        for state in states:
+            state.last_error = reason

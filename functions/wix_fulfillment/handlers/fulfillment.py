@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from wix_fulfillment.adapters.orders_table import (
     WORKER_CLIENT_CONFIG,
     OrderOutcomesTable,
+    OrderStoreUnavailable,
     dynamodb_client,
     order_from_image,
 )
@@ -62,6 +63,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         key = (order.instance_id, order.order_id)
         orders[key] = order
         records_of[key].append(sequence_number)
+    try:
+        # A redelivered record's image says PENDING; the item may have moved on since.
+        pending = _outcomes.pending_orders(list(orders.values()))
+    except OrderStoreUnavailable as error:
+        logger.error("orders table unavailable; the batch is retried", extra={"reason": str(error)})
+        return _answer(failed + [n for numbers in records_of.values() for n in numbers])
+    for key in orders.keys() - pending.keys():
+        logger.info("order already settled", extra={"instance_id": key[0], "order_id": key[1]})
 
     def seconds_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
@@ -72,10 +81,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         outcomes=_outcomes,
         policy=_policy,
     )
-    for (instance_id, order_id), outcome in fulfil_orders(
-        orders.values(), parts, seconds_left
+    for (instance_id, order_id), result in fulfil_orders(
+        pending.values(), parts, seconds_left
     ).items():
-        logger.info(f"order {outcome}", extra={"instance_id": instance_id, "order_id": order_id})
-        if outcome is Outcome.RETRY:
+        logger.info(
+            f"order {result.outcome}",
+            extra={"instance_id": instance_id, "order_id": order_id, "detail": result.detail},
+        )
+        if result.outcome is Outcome.RETRY:
             failed.extend(records_of[(instance_id, order_id)])
-    return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}
+    return _answer(failed)
+
+
+def _answer(failed_sequence_numbers: list[str]) -> dict[str, Any]:
+    """``ReportBatchItemFailures``: the stream resumes from the first of these."""
+    return {"batchItemFailures": [{"itemIdentifier": n} for n in failed_sequence_numbers]}

@@ -8,7 +8,6 @@ not be stored (so that Wix retries and nothing is lost).
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from datetime import timedelta
 from typing import Any
@@ -90,9 +89,12 @@ def _request_body(event: dict[str, Any], max_body_bytes: int) -> bytes:
     if len(body) > (max_body_bytes + 2) // 3 * 4:
         raise PayloadTooLarge
     try:
-        return base64.b64decode(body, validate=True)
-    except binascii.Error as error:
+        raw = base64.b64decode(body, validate=True)
+    except ValueError as error:  # binascii.Error, or text that is not even ASCII
         raise InvalidToken("body is not valid base64") from error
+    if len(raw) > max_body_bytes:
+        raise PayloadTooLarge
+    return raw
 
 
 def _answer(status: int, body: dict[str, str]) -> dict[str, Any]:
