@@ -344,6 +344,7 @@ BODY_CASES: Final[Sequence[tuple[str, int, Callable[[KeyPair], Delivery]]]] = [
     ("body_absent", 401, lambda keys: Delivery(None)),
     ("base64_flag_on_a_plain_token", 401, lambda keys: Delivery(_good_token(keys), True)),
     ("base64_invalid_characters", 401, lambda keys: Delivery("!!!CANARY!!!", True)),
+    ("base64_not_ascii", 401, lambda keys: Delivery("CANARY-\u00e9t\u00e9", True)),
     (
         "base64_padding_cut",
         401,
@@ -369,6 +370,7 @@ BODY_CASES: Final[Sequence[tuple[str, int, Callable[[KeyPair], Delivery]]]] = [
         lambda keys: Delivery("\u00e9" * (LIMIT // 2 + 1)),
     ),
     ("base64_body_at_the_limit", 401, lambda keys: _base64(b"x" * LIMIT)),
+    ("base64_body_one_byte_over_the_limit", 413, lambda keys: _base64(b"x" * (LIMIT + 1))),
     (
         "signed_token_over_the_limit",
         413,
