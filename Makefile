@@ -9,7 +9,7 @@ NPM_DIR := infra/npm
 PYTHON_READY := $(VENV)/.installed
 NODE_READY := $(NPM_DIR)/node_modules/.installed
 
-.PHONY: help install java lint template-check test unit events dynamodb-local local demo clean
+.PHONY: help install java lint template-check test unit events dynamodb-local local demo chaos clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ local: install ## the whole stack, Docker-free, in the foreground: HTTP API on :
 
 demo: install ## the seed flow end to end: orders approved at "Wix", verified, stored, fulfilled
 	$(BIN)/python -m infra.demo
+
+chaos: install ## 1,000 orders, 5 sites, duplicates, Wix faults, a frozen database; 3 seeds
+	$(BIN)/python -m infra.chaos --orders 1000 --sites 5 --seeds 1 2 3
 
 clean: ## remove the venv, node packages and caches
 	rm -rf $(VENV) $(NPM_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam .local

@@ -9,14 +9,16 @@ printed as Wix's List Fulfillments returns them, and a last line sums it all up.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
-from infra.local_stack.stack import LocalStack, StackSettings
+from infra.local_stack.stack import WORK_DIR, LocalStack, StackSettings
 from infra.sample_events import DEV_INSTANCE_ID, sample_flow_order, seed_envelope
 from infra.wix_sandbox import SandboxClient
 from infra.wix_sandbox.config import DEFAULT_APP_ID, DEFAULT_APP_SECRET
@@ -130,7 +132,13 @@ def run_demo(stack: LocalStack) -> int:
 
 
 def main() -> None:
-    with LocalStack(StackSettings(log=lambda line: print(f"  {line}", flush=True))) as stack:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work-dir", type=Path, default=WORK_DIR, help="logs, dead letters")
+    arguments = parser.parse_args()
+    settings = StackSettings(
+        work_dir=arguments.work_dir, log=lambda line: print(f"  {line}", flush=True)
+    )
+    with LocalStack(settings) as stack:
         code = run_demo(stack)
     sys.exit(code)
 
