@@ -140,7 +140,7 @@ def run_chaos(orders: int, site_count: int, seed: int, settings: StackSettings) 
             stack.dynamodb.resume()
         place_orders(wix, sites, orders - 2 * (orders // 3), chooser)
         wix.wait_for_deliveries(timeout=300)
-        items = _settled_items(stack, orders, timeout=600)
+        items = settled_items(stack, orders, timeout=600)
         _check_orders(stack, items, report)
         stats = wix.stats()
         report.webhook_deliveries = stats["webhooks"]["deliveries"]
@@ -157,7 +157,7 @@ def run_chaos(orders: int, site_count: int, seed: int, settings: StackSettings) 
     return report
 
 
-def _settled_items(stack: LocalStack, expected: int, timeout: float) -> list[dict[str, Any]]:
+def settled_items(stack: LocalStack, expected: int, timeout: float) -> list[dict[str, Any]]:
     """Every stored order, once all are terminal (or when time is up)."""
     client = stack.dynamodb.client()
     deadline = time.monotonic() + timeout

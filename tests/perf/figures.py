@@ -22,6 +22,8 @@ class Row:
     baseline: float | None = None
     target_ratio: float | None = None
     """At most this ratio of ours to the baseline is the goal."""
+    target_at_most: float | None = None
+    """At most this figure (in ``unit``) is the goal."""
     note: str = ""
 
     @property
@@ -37,6 +39,9 @@ class Row:
         if self.target_ratio is not None and ratio is not None:
             met = "met" if ratio <= self.target_ratio else "NOT met"
             verdict = f"target <= {self.target_ratio:g}x: {met}"
+        if self.target_at_most is not None:
+            met = "met" if self.ours <= self.target_at_most else "NOT met"
+            verdict = f"target <= {self.target_at_most:g} {self.unit}: {met}"
         return [
             self.benchmark,
             f"{self.ours:,.3g} {self.unit}",

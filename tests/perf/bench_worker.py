@@ -1,0 +1,237 @@
+"""Benchmark 4: a 1,000-order burst on one site through the worker, against DynamoDB Local and
+the Wix sandbox: Wix calls per order and DynamoDB capacity units per order (as DynamoDB reports
+them, ``ReturnConsumedCapacity``), ours against a naive worker that takes orders one at a time
+(token, list, create, record) measured the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, Final
+
+import boto3
+import urllib3
+
+from infra.dynamodb_local import DynamoDBLocal
+from infra.dynamodb_stream import StreamReader, lambda_stream_event
+from infra.local_stack.wiring import read_wiring
+from infra.sample_events import approved_order
+from infra.template import create_table_from_template, load_template
+from infra.wix_sandbox import SandboxConfig, WixSandbox
+from tests.perf.figures import Row
+from wix_fulfillment.adapters.orders_table import OrdersTable, order_key
+
+ORDERS: Final = 1000
+WORKER_MODULES: Final = ("wix_fulfillment.adapters.wix_api", "wix_fulfillment.handlers.fulfillment")
+WIX_LIMIT_PER_MINUTE: Final = 200
+BENCH_ENVIRONMENT: Final = {
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+class Capacity:
+    """Adds ReturnConsumedCapacity to every DynamoDB call of boto3's default session and sums
+    what DynamoDB reports: instrumentation, not a stand-in (the calls go to DynamoDB Local)."""
+
+    def __init__(self) -> None:
+        self.units: Counter[str] = Counter()
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        session = boto3.DEFAULT_SESSION
+        assert session is not None
+        session.events.register("provide-client-params.dynamodb.*", self._ask)
+        session.events.register("after-call.dynamodb.*", self._count)
+
+    def _ask(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if "ReturnConsumedCapacity" in model.input_shape.members:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def _count(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        consumed = parsed.get("ConsumedCapacity")
+        entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
+        kind = "read" if model.name in {"GetItem", "BatchGetItem", "Query", "Scan"} else "write"
+        self.units[kind] += sum(entry.get("CapacityUnits", 0) for entry in entries)
+
+
+@contextmanager
+def bed() -> Iterator[tuple[DynamoDBLocal, WixSandbox, str]]:
+    with (
+        DynamoDBLocal() as dynamodb,
+        WixSandbox(SandboxConfig(rate_limit_per_minute=1_000_000)) as wix,
+    ):
+        os.environ.update(BENCH_ENVIRONMENT | {"AWS_ENDPOINT_URL_DYNAMODB": dynamodb.endpoint_url})
+        table = f"bench-{uuid.uuid4().hex[:8]}"
+        create_table_from_template(dynamodb.client(), load_template(), "OrdersTable", table)
+        yield dynamodb, wix, table
+
+
+def place(wix: WixSandbox, site: str, count: int) -> list[Any]:
+    orders = []
+    for _ in range(count // 100):
+        created = wix.client().create_orders(
+            site,
+            deliver_webhook=False,
+            generate={"kind": "physical", "lineItems": 2, "quantity": 2, "count": 100},
+        )
+        orders += [approved_order(site, order, str(uuid.uuid4())) for order in created["orders"]]
+    return orders
+
+
+def wix_calls(wix: WixSandbox) -> int:
+    calls = wix.client().stats()["calls"]
+    return sum(sum(codes.values()) for name, codes in calls.items() if name != "carrier")
+
+
+def our_worker(table: str, wix: WixSandbox) -> Callable[[dict[str, Any], Any], Any]:
+    os.environ.update(
+        {
+            "TABLE_NAME": table,
+            "WIX_APP_ID": wix.app_id,
+            "WIX_APP_SECRET": wix.app_secret,
+            "WIX_API_BASE_URL": wix.base_url,
+            "SHIPMENT_PROVIDER": "none",
+        }
+    )
+    module = None
+    for name in WORKER_MODULES:
+        module = (
+            importlib.reload(sys.modules[name])
+            if name in sys.modules
+            else importlib.import_module(name)
+        )
+    handler: Callable[[dict[str, Any], Any], Any] = module.handler  # type: ignore[union-attr]
+    return handler
+
+
+class Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def measure_ours() -> tuple[float, float, float, float]:
+    """(Wix calls, write units, read units, seconds) per order for intake + our worker."""
+    capacity = Capacity()
+    with bed() as (dynamodb, wix, table):
+        site = wix.client().create_site()
+        orders = place(wix, site, ORDERS)
+        intake = OrdersTable(boto3.client("dynamodb"), table, timedelta(days=90))
+        started = time.perf_counter()
+        for order in orders:
+            intake.insert_if_new(order)
+        worker = our_worker(table, wix)
+        reader = StreamReader(dynamodb.client(), dynamodb.streams_client(), table)
+        batch_size = read_wiring(load_template()).stream_mappings[0].batch_size
+        records = reader.read()
+        for start in range(0, len(records), batch_size):
+            answer = worker(lambda_stream_event(records[start : start + batch_size]), Context())
+            assert answer == {"batchItemFailures": []}, answer
+        seconds = time.perf_counter() - started
+        calls = wix_calls(wix)
+    return (
+        calls / ORDERS,
+        capacity.units["write"] / ORDERS,
+        capacity.units["read"] / ORDERS,
+        seconds / ORDERS,
+    )
+
+
+def measure_naive() -> tuple[float, float, float, float]:
+    """The usual way: per order, a token, a listing, a create and a status update."""
+    capacity = Capacity()
+    http = urllib3.PoolManager()
+    with bed() as (_, wix, table):
+        site = wix.client().create_site()
+        orders = place(wix, site, ORDERS)
+        client = boto3.client("dynamodb")
+        intake = OrdersTable(client, table, timedelta(days=90))
+        started = time.perf_counter()
+        for order in orders:
+            intake.insert_if_new(order)
+            token = http.request(
+                "POST",
+                f"{wix.base_url}/oauth2/token",
+                json={
+                    "grant_type": "client_credentials",
+                    "client_id": wix.app_id,
+                    "client_secret": wix.app_secret,
+                    "instance_id": site,
+                },
+            ).json()["access_token"]
+            path = f"{wix.base_url}/ecom/v1/fulfillments/orders/{order.order_id}"
+            http.request("GET", path, headers={"Authorization": token})
+            http.request(
+                "POST",
+                f"{path}/create-fulfillment",
+                headers={"Authorization": token},
+                json={
+                    "fulfillment": {
+                        "lineItems": [
+                            {"id": line.id, "quantity": line.quantity} for line in order.line_items
+                        ]
+                    }
+                },
+            )
+            client.update_item(
+                TableName=table,
+                Key={"pk": {"S": order_key(order.instance_id, order.order_id)}},
+                UpdateExpression="SET #s = :s",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":s": {"S": "FULFILLED"}},
+            )
+        seconds = time.perf_counter() - started
+        calls = wix_calls(wix)
+    return (
+        calls / ORDERS,
+        capacity.units["write"] / ORDERS,
+        capacity.units["read"] / ORDERS,
+        seconds / ORDERS,
+    )
+
+
+def run() -> list[Row]:
+    ours = measure_ours()
+    naive = measure_naive()
+    label = f"{ORDERS:,} orders, one site"
+    at_limit = (
+        f"at Wix's 200 calls/min: {ours[0] * ORDERS / WIX_LIMIT_PER_MINUTE:.1f} min"
+        f" vs {naive[0] * ORDERS / WIX_LIMIT_PER_MINUTE:.0f} min"
+    )
+    return [
+        Row(
+            f"worker: Wix calls per order ({label})",
+            ours[0],
+            "calls",
+            "naive",
+            naive[0],
+            target_at_most=0.05,
+            note=at_limit,
+        ),
+        Row(
+            f"intake + worker: write units per order ({label})",
+            ours[1],
+            "WCU",
+            "naive",
+            naive[1],
+            target_at_most=2,
+        ),
+        Row(f"intake + worker: read units per order ({label})", ours[2], "RCU", "naive", naive[2]),
+        Row(
+            f"intake + worker: time per order ({label}, no carrier)",
+            ours[3] * 1000,
+            "ms",
+            "naive",
+            naive[3] * 1000,
+        ),
+    ]
