@@ -143,9 +143,10 @@ class StreamPoller(LocalService):
             if not failed:
                 return
             if function_error and self.mapping.bisect_on_error and len(records) > 1:
+                # As Lambda's docs put it, splitting a batch does not count towards the retries.
                 middle = len(records) // 2
-                self._deliver(records[:middle], retries_done + 1)
-                self._deliver(records[middle:], retries_done + 1)
+                self._deliver(records[:middle], retries_done)
+                self._deliver(records[middle:], retries_done)
                 return
             retries_done += 1
             if 0 <= self.mapping.maximum_retry_attempts < retries_done:

@@ -56,6 +56,8 @@ def dynamodb_client(config: Config) -> DynamoDBClient:
 
 
 class OrdersTable:
+    """Intake's side of the table: the one conditional write that stores a new order."""
+
     def __init__(self, client: DynamoDBClient, table_name: str, retention: timedelta) -> None:
         self._client = client
         self._table_name = table_name

@@ -22,6 +22,8 @@ class ConfigurationError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class WebhookSettings:
+    """What WebhookFunction is configured with."""
+
     table_name: str
     webhook_public_key: str
     max_body_bytes: int
@@ -59,6 +61,8 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class FulfillmentSettings:
+    """What FulfillmentFunction is configured with."""
+
     table_name: str
     wix_app_id: str
     wix_app_secret: str | None

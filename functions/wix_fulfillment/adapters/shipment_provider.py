@@ -25,6 +25,8 @@ _MAX_FIELD_LENGTH: Final = 100
 
 
 class NoTracking:
+    """Fulfillments without tracking info (``SHIPMENT_PROVIDER=none``)."""
+
     def tracking_for(
         self, order: ApprovedOrder, lines: Sequence[FulfilledLine]
     ) -> TrackingInfo | None:
@@ -32,6 +34,8 @@ class NoTracking:
 
 
 class HttpShipmentProvider:
+    """Asks your carrier service for a label (``SHIPMENT_PROVIDER=http``)."""
+
     def __init__(self, url: str, pool: urllib3.PoolManager | None = None) -> None:
         self._url = url
         self._pool = pool or urllib3.PoolManager(maxsize=4, retries=False, timeout=_TIMEOUT)
