@@ -43,9 +43,8 @@ def test_the_worker_may_read_and_update_orders_and_read_the_app_secret_only(
             "Resource": {"Fn::GetAtt": ["OrdersTable", "Arn"]},
         }
     ]
-    assert {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "WixAppSecretArn"}}} in (
-        policies
-    )
+    secret = {"Fn::If": ["CreateAppSecret", {"Ref": "WixAppSecret"}, {"Ref": "WixAppSecretArn"}]}
+    assert {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": secret}} in policies
 
 
 def test_the_stream_mapping_retries_finitely_then_keeps_what_failed(
@@ -73,3 +72,36 @@ def test_functions_run_python_3_13_on_arm64(template: dict[str, Any]) -> None:
 
     assert function_settings["Runtime"] == "python3.13"
     assert function_settings["Architectures"] == ["arm64"]
+
+
+def test_every_operations_alarm_notifies_the_alarm_topic(template: dict[str, Any]) -> None:
+    alarms = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+    assert {(a["Namespace"], a["MetricName"]) for a in alarms.values()} == {
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "IteratorAge"),
+        ("AWS/ApiGateway", "5xx"),
+    }
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        assert alarm["TreatMissingData"] == "notBreaching"
+    [iterator_age] = [a for a in alarms.values() if a["MetricName"] == "IteratorAge"]
+    assert iterator_age["Threshold"] == 300_000
+
+
+def test_logs_are_kept_for_a_set_time_and_the_api_is_throttled(template: dict[str, Any]) -> None:
+    groups = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Logs::LogGroup"
+    ]
+    route_settings = resource_properties(template, "WixHttpApi")["DefaultRouteSettings"]
+
+    assert len(groups) == 2
+    assert all(group["RetentionInDays"] == {"Ref": "LogRetentionDays"} for group in groups)
+    assert route_settings["ThrottlingRateLimit"] == {"Ref": "WebhookRateLimit"}
