@@ -24,7 +24,8 @@ class SandboxConfig:
 
     ``resend_compression`` divides Wix's webhook resend schedule (3600 turns its first minute into
     1/60 s). ``rate_limit_window_seconds`` stays 60 for Wix's "per minute" and is shorter only to
-    watch a limit recover in tests. ``private_key_pem`` None means a fresh RSA key pair at start.
+    watch a limit recover in a sandbox process (in-process tests step a ``ManualClock``).
+    ``private_key_pem`` None means a fresh RSA key pair at start.
     """
 
     port: int = 0

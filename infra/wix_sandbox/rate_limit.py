@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+
+from infra.wix_sandbox.clock import Clock
 
 
 class SlidingWindowRateLimiter:
@@ -16,9 +17,7 @@ class SlidingWindowRateLimiter:
     accepted requests leave the window.
     """
 
-    def __init__(
-        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, limit: int, window_seconds: float, clock: Clock = time.monotonic) -> None:
         self.limit = limit
         self.window_seconds = window_seconds
         self._clock = clock

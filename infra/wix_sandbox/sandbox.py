@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from infra.service import LocalService
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.carrier import CarrierService
+from infra.wix_sandbox.clock import Clock
 from infra.wix_sandbox.config import LOOPBACK_HOST, SandboxConfig
 from infra.wix_sandbox.errors import WixApiError, application_error, validation_error
 from infra.wix_sandbox.faults import (
@@ -64,9 +66,12 @@ class _Route:
 class WixSandbox(LocalService):
     """The sandbox in this process, served from a background thread; use as a context manager:
     ``with WixSandbox(SandboxConfig(webhook_url=url)) as wix:``, then ``wix.base_url`` is both
-    Wix's REST base URL and the control API's host."""
+    Wix's REST base URL and the control API's host. ``clock`` is what rate windows and token
+    lifetimes are measured on (a ``ManualClock`` lets a test step through them)."""
 
-    def __init__(self, config: SandboxConfig | None = None) -> None:
+    def __init__(
+        self, config: SandboxConfig | None = None, *, clock: Clock = time.monotonic
+    ) -> None:
         self.config = config = config or SandboxConfig()
         self.stats = Stats()
         private_key = load_or_generate_private_key(config.private_key_pem)
@@ -76,10 +81,11 @@ class WixSandbox(LocalService):
             app_secret=config.app_secret,
             token_lifetime_seconds=config.token_lifetime_seconds,
             stats=self.stats,
+            clock=clock,
         )
         self.faults = FaultInjector(config.fault_seed, config.faults)
         self.rate_limiter = SlidingWindowRateLimiter(
-            config.rate_limit_per_minute, config.rate_limit_window_seconds
+            config.rate_limit_per_minute, config.rate_limit_window_seconds, clock
         )
         self.dispatcher = WebhookDispatcher(
             private_key=private_key,

@@ -20,13 +20,13 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 from urllib.parse import urlsplit
 
 from infra.wix_sandbox import errors
-from infra.wix_sandbox.clock import iso_timestamp
+from infra.wix_sandbox.clock import Clock, iso_timestamp
 from infra.wix_sandbox.errors import WixApiError, application_error, validation_error
 from infra.wix_sandbox.stats import Stats
 from infra.wix_sandbox.tracking import known_tracking_link
@@ -127,7 +127,7 @@ class SandboxState:
         app_secret: str,
         token_lifetime_seconds: float,
         stats: Stats,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.app_id = app_id
         self._app_secret = app_secret

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from infra.wix_sandbox import SandboxClient, SandboxConfig, WixSandbox
+from infra.wix_sandbox.clock import Clock
 from tests.sandbox.wix_http import WixHttp
 from tests.webhooks import KeyPair
 
@@ -25,12 +27,13 @@ def signing_key_pem() -> bytes:
 
 @pytest.fixture
 def make_sandbox(signing_key_pem: bytes) -> Iterator[MakeSandbox]:
-    """Start a sandbox with some settings changed (``SandboxConfig``'s names); stopped after."""
+    """Start a sandbox with some settings changed (``SandboxConfig``'s names) and, to step
+    through rate windows and token lifetimes, its own clock; stopped after."""
     started: list[WixSandbox] = []
 
-    def make(**settings: Any) -> WixSandbox:
+    def make(clock: Clock = time.monotonic, **settings: Any) -> WixSandbox:
         config = dataclasses.replace(SandboxConfig(private_key_pem=signing_key_pem), **settings)
-        sandbox = WixSandbox(config).start()
+        sandbox = WixSandbox(config, clock=clock).start()
         started.append(sandbox)
         return sandbox
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from infra.wix_sandbox import SandboxClient, WixSandbox
+from infra.wix_sandbox.clock import ManualClock
 from tests.sandbox.conftest import MakeSandbox, access_token
 from tests.sandbox.wix_http import WixHttp
 
@@ -88,14 +87,16 @@ def test_a_token_request_without_fields_is_a_validation_error(wix: WixHttp) -> N
 
 
 def test_a_token_expires_after_its_lifetime(make_sandbox: MakeSandbox) -> None:
-    sandbox = make_sandbox(token_lifetime_seconds=0.3)
+    clock = ManualClock()
+    sandbox = make_sandbox(clock=clock)
     wix = WixHttp(sandbox.base_url)
     instance_id = sandbox.client().create_site()
     token = access_token(wix, sandbox, instance_id)
     order_id = sandbox.client().create_order(instance_id, generate={})["id"]
-    assert wix.list_one(token, order_id).status == 200
 
-    time.sleep(0.35)
+    clock.advance(14_399)  # Wix's lifetime, 4 hours, less a second
+    assert wix.list_one(token, order_id).status == 200
+    clock.advance(1)
 
     answer = wix.list_one(token, order_id)
     assert answer.status == 401

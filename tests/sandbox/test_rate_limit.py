@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from infra.wix_sandbox import SandboxClient
+from infra.wix_sandbox.clock import ManualClock
 from tests.sandbox.conftest import MakeSandbox, access_token
 from tests.sandbox.wix_http import WixHttp
 
@@ -51,18 +50,21 @@ def test_the_limit_is_per_instance_and_token_requests_are_not_limited(
 
 
 def test_the_window_slides_so_a_client_that_waits_gets_through(make_sandbox: MakeSandbox) -> None:
-    sandbox = make_sandbox(rate_limit_per_minute=3, rate_limit_window_seconds=0.3)
+    clock = ManualClock()
+    sandbox = make_sandbox(clock=clock, rate_limit_per_minute=3)
     control, wix = sandbox.client(), WixHttp(sandbox.base_url)
     site = control.create_site()
     order_id = control.create_order(site, generate={})["id"]
     token = access_token(wix, sandbox, site)
-    for _ in range(3):
-        assert wix.list_one(token, order_id).status == 200
-    assert wix.list_one(token, order_id).status == 429
 
-    time.sleep(0.35)
+    def status_at(seconds: float) -> int:
+        """The answer to a call made ``seconds`` after the first one."""
+        clock.advance(seconds - clock())
+        return wix.list_one(token, order_id).status
 
-    assert wix.list_one(token, order_id).status == 200
+    assert [status_at(0), status_at(20), status_at(40), status_at(59.9)] == [200, 200, 200, 429]
+    # A fixed minute would let the next three through at 60; the window drops one call at a time.
+    assert [status_at(60), status_at(60), status_at(79.9), status_at(80)] == [200, 429, 429, 200]
 
 
 def test_the_limit_can_be_changed_at_run_time(
