@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 NPM_DIR := infra/npm
 PYTHON_READY := $(VENV)/.installed
 NODE_READY := $(NPM_DIR)/node_modules/.installed
+PERF_NODE_DIR := tests/perf/node
+PERF_NODE_READY := $(PERF_NODE_DIR)/node_modules/.installed
 
-.PHONY: help install java lint template-check test unit events dynamodb-local local demo chaos clean
+.PHONY: help install java lint template-check test unit events dynamodb-local local demo chaos bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -79,6 +81,15 @@ demo: install ## the seed flow end to end: orders approved at "Wix", verified, s
 chaos: install ## 1,000 orders, 5 sites, duplicates, Wix faults, a frozen database; 3 seeds
 	$(BIN)/python -m infra.chaos --orders 1000 --sites 5 --seeds 1 2 3
 
+# The official Wix JS SDK, measured beside our code: installed for the benchmarks only.
+$(PERF_NODE_READY): $(PERF_NODE_DIR)/package.json $(PERF_NODE_DIR)/package-lock.json
+	npm ci --prefix $(PERF_NODE_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+BENCH_ARGS ?=
+bench: install $(PERF_NODE_READY) ## the benchmarks of issue 7: one table of figures (BENCH_ARGS="--only bench_verify")
+	$(BIN)/python -m tests.perf $(BENCH_ARGS)
+
 clean: ## remove the venv, node packages and caches
-	rm -rf $(VENV) $(NPM_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam .local
+	rm -rf $(VENV) $(NPM_DIR)/node_modules $(PERF_NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam .local
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
