@@ -109,6 +109,13 @@ def env_vars() -> dict[str, dict[str, str]]:
             "WIX_WEBHOOK_PUBLIC_KEY": DEV_PUBLIC_KEY_PATH.read_text(encoding="ascii"),
             "AWS_ENDPOINT_URL_DYNAMODB": LOCAL_DYNAMODB_FROM_DOCKER,
         },
+        "StatusFunction": {
+            "TABLE_NAME": LOCAL_TABLE_NAME,
+            "WIX_APP_ID": DEFAULT_APP_ID,
+            "WIX_APP_SECRET": DEFAULT_APP_SECRET,
+            "WIX_API_BASE_URL": LOCAL_SANDBOX_FROM_DOCKER,
+            "AWS_ENDPOINT_URL_DYNAMODB": LOCAL_DYNAMODB_FROM_DOCKER,
+        },
         "FulfillmentFunction": {
             "TABLE_NAME": LOCAL_TABLE_NAME,
             "WIX_APP_ID": DEFAULT_APP_ID,

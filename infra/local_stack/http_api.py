@@ -2,7 +2,8 @@
 
 Requests become the events API Gateway sends; answers are mapped back as it maps them: a result
 with ``statusCode`` is taken as it is, any other result is sent as JSON with 200, and a failed
-invocation is a 500 ``{"message": "Internal Server Error"}``. Unknown routes get API Gateway's 404.
+invocation is a 500 ``{"message": "Internal Server Error"}``. Unknown routes get API Gateway's 404,
+and an IAM-authorized route without a SigV4 signature its 403.
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ class HttpApi(LocalService):
         for route in self._routes:
             parameters = route.match(request.command, url.path)
             if parameters is not None:
+                if route.authorization == "AWS_IAM" and not _signed(request):
+                    answer = json.dumps({"message": "Forbidden"}).encode()
+                    _reply(request, 403, {"content-type": "application/json"}, answer)
+                    self._on_exchange(Exchange(request.command, url.path, None, 403, answer))
+                    return
                 status, headers, answer = self._call(
                     route, request, url.path, url.query, body, parameters
                 )
@@ -132,6 +138,12 @@ class HttpApi(LocalService):
         except FunctionError:
             return 500, {"content-type": "application/json"}, b'{"message":"Internal Server Error"}'
         return _response(result)
+
+
+def _signed(request: BaseHTTPRequestHandler) -> bool:
+    """An IAM-authorized route needs a SigV4 signature. Locally its presence is checked, not its
+    validity: there are no AWS credentials to check it against."""
+    return request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 ")
 
 
 def _response(result: Any) -> tuple[int, dict[str, str], bytes]:

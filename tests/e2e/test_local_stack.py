@@ -8,12 +8,15 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import urllib3
+from botocore.credentials import Credentials
 
 from infra.demo import PlacedOrder, place_demo_orders, settle
 from infra.local_stack.stack import LocalStack, StackSettings
+from infra.order_status import order_status
 from infra.sample_events import DEV_INSTANCE_ID
 from infra.template import TEMPLATE_PATH
 from infra.wix_sandbox.order_factory import line_item_id
@@ -71,6 +74,44 @@ def test_the_demo_orders_end_as_wix_should_hold_them(stack: LocalStack) -> None:
     assert len(sample_deliveries) == 3
     assert {d["attempts"][-1]["status"] for d in sample_deliveries} == {200}
     assert stack.wix.stats()["rejectedOverFulfillments"] == 0
+
+
+def status_of(stack: LocalStack, order: PlacedOrder) -> tuple[int, dict[str, Any]]:
+    return order_status(
+        stack.http_api.base_url + "/orders",
+        order.instance_id,
+        order.order_id,
+        Credentials("local", "local"),
+        "us-east-1",
+    )
+
+
+def test_the_status_endpoint_shows_our_record_and_wixs_fulfillments(stack: LocalStack) -> None:
+    site = stack.wix.create_site()
+    physical = stack.wix.create_order(site, generate={"kind": "physical"})
+    digital_order = stack.wix.create_order(site, generate={"kind": "digital"})
+    sample = PlacedOrder(site, physical["id"], "physical", ())
+    digital = PlacedOrder(site, digital_order["id"], "digital", ())
+    unknown = PlacedOrder(site, "11111111-2222-4333-8444-555555555555", "none", ())
+    settle(stack, [sample, digital], timeout=60)
+    unsigned = urllib3.request(
+        "GET", f"{stack.http_api.base_url}/orders/{sample.order_id}/fulfillments?instanceId={site}"
+    )
+
+    fulfilled_status, fulfilled = status_of(stack, sample)
+    skipped_status, skipped = status_of(stack, digital)
+    unknown_status, missing = status_of(stack, unknown)
+
+    assert fulfilled_status == 200
+    assert fulfilled["order"]["status"] == "FULFILLED"
+    [fulfillment] = fulfilled["wix"]["orderWithFulfillments"]["fulfillments"]
+    assert fulfilled["order"]["fulfillmentIds"] == [fulfillment["id"]]
+    assert skipped_status == 200
+    assert skipped["order"]["status"] == "SKIPPED"
+    assert skipped["order"]["statusReason"] == "no line item to fulfil"
+    assert skipped["wix"]["orderWithFulfillments"]["fulfillments"] == []
+    assert (unknown_status, missing["error"]) == (404, "no such order")
+    assert unsigned.status == 403
 
 
 def test_unknown_routes_get_api_gateways_404(stack: LocalStack) -> None:

@@ -105,3 +105,17 @@ def test_logs_are_kept_for_a_set_time_and_the_api_is_throttled(template: dict[st
     assert len(groups) == 2
     assert all(group["RetentionInDays"] == {"Ref": "LogRetentionDays"} for group in groups)
     assert route_settings["ThrottlingRateLimit"] == {"Ref": "WebhookRateLimit"}
+
+
+def test_only_the_status_route_needs_iam_and_the_webhook_route_is_open(
+    template: dict[str, Any],
+) -> None:
+    def route(function_id: str) -> dict[str, Any]:
+        [event] = resource_properties(template, function_id)["Events"].values()
+        properties: dict[str, Any] = event["Properties"]
+        return properties
+
+    assert resource_properties(template, "WixHttpApi")["Auth"] == {"EnableIamAuthorizer": True}
+    assert route("StatusFunction")["Auth"] == {"Authorizer": "AWS_IAM"}
+    assert route("StatusFunction")["Path"] == "/orders/{orderId}/fulfillments"
+    assert "Auth" not in route("WebhookFunction")

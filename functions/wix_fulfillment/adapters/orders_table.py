@@ -36,6 +36,7 @@ WORKER_CLIENT_CONFIG: Final = Config(
 )
 _CONDITIONAL_CHECK_FAILED: Final = "ConditionalCheckFailedException"
 MAX_KEYS_PER_BATCH_GET: Final = 100
+_NOT_SHOWN: Final = frozenset({"pk"})
 BEFORE_LOST_CREATE: Final = "fulfillmentIdsBeforeLostCreate"
 """The order's fulfillment ids at Wix before a create whose answer was lost: what tells the next
 run that fulfillments beyond them are its own (FULFILLED), not someone else's (SKIPPED)."""
@@ -247,6 +248,44 @@ class OrderOutcomesTable:
             raise RecordingFailed(_describe(error)) from error
         except BotoCoreError as error:
             raise RecordingFailed(_describe(error)) from error
+
+
+class OrderRecords:
+    """The operator's view of an order: what the table holds of it, as plain JSON."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+
+    def record(self, instance_id: str, order_id: str) -> dict[str, Any] | None:
+        try:
+            item = self._client.get_item(
+                TableName=self._table_name,
+                Key={"pk": {"S": order_key(instance_id, order_id)}},
+                ConsistentRead=True,
+            ).get("Item")
+        except (BotoCoreError, ClientError) as error:
+            raise OrderStoreUnavailable(_describe(error)) from error
+        if item is None:
+            return None
+        plain = {name: _plain(value) for name, value in item.items() if name not in _NOT_SHOWN}
+        return dict(sorted(plain.items()))
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as JSON (the types the table uses)."""
+    if "S" in value:
+        return value["S"]
+    if "N" in value:
+        number = value["N"]
+        return int(number) if number.lstrip("-").isdigit() else float(number)
+    if "L" in value:
+        return [_plain(entry) for entry in value["L"]]
+    if "M" in value:
+        return {name: _plain(entry) for name, entry in value["M"].items()}
+    if "BOOL" in value:
+        return value["BOOL"]
+    return None
 
 
 def mark_for_redrive(client: DynamoDBClient, table_name: str, key: str) -> bool:
