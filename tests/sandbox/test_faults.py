@@ -20,10 +20,12 @@ MIXED_FAULTS: dict[str, dict[str, float]] = {
         "errorStatus": 503,
         "throttleRate": 0.2,
         "timeoutRate": 0.1,
-        "timeoutSeconds": 0.3,
+        "timeoutSeconds": 1.5,
         "dropRate": 0.1,
     }
 }
+# Long enough for any real answer on a loaded machine, well short of the held requests' 1.5 s.
+PATIENCE_SECONDS = 0.5
 
 
 def outcome(call: Any) -> str:
@@ -43,9 +45,21 @@ def big_order(control: SandboxClient, site: str) -> str:
 
 
 def create_outcomes(wix: WixHttp, token: str, order_id: str, count: int) -> list[str]:
-    impatient = WixHttp(wix.base_url, timeout=0.15)
+    impatient = WixHttp(wix.base_url, timeout=PATIENCE_SECONDS)
     shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
     return [outcome(lambda: impatient.create(token, order_id, shipment)) for _ in range(count)]
+
+
+def stats_once_counted(control: SandboxClient, endpoint: str, calls: int) -> dict[str, Any]:
+    """The stats once ``calls`` calls to ``endpoint`` are in them: a held request is counted
+    only when the sandbox lets it go, after the client has given up on it."""
+    deadline = time.monotonic() + 10
+    while True:
+        stats = control.stats()
+        if sum(stats["calls"].get(endpoint, {}).values()) >= calls:
+            return stats
+        assert time.monotonic() < deadline, stats["calls"]
+        time.sleep(0.05)
 
 
 def test_the_same_seed_gives_the_same_sequence_of_faults(
@@ -70,10 +84,9 @@ def test_a_dropped_create_was_committed_and_other_faults_create_nothing(
 
     seen = Counter(create_outcomes(wix, token, big_order, 30))
 
-    time.sleep(0.35)  # let held requests finish
+    stats = stats_once_counted(control, "create", 30)
     created = len(control.order(big_order)["fulfillments"])
     assert created == seen["200"] + seen["dropped"]
-    stats = control.stats()
     assert stats["calls"]["create"] == {
         "200": seen["200"],
         "503": seen["503"],
@@ -203,7 +216,10 @@ def test_stopping_the_sandbox_releases_a_held_request(make_sandbox: MakeSandbox)
         target=lambda: outcomes.append(outcome(lambda: wix.token_answer("x", "y", "z")))
     )
     caller.start()
-    time.sleep(0.1)
+    deadline = time.monotonic() + 10
+    while not control.stats()["faultsInjected"].get("token"):  # the request is held now
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     started = time.monotonic()
 
     sandbox.stop()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import socket
-import time
 from pathlib import Path
 
 import jwt
@@ -28,11 +28,16 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def children_cpu_seconds() -> float:
+    """CPU time of this process's children that have exited (and were waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def test_starting_and_stopping_the_process_leaves_no_process_or_port_behind() -> None:
+    cpu_before = children_cpu_seconds()
     process = SandboxProcess("--site", INSTANCE_ID)
-    started = time.monotonic()
     process.start()
-    startup_seconds = time.monotonic() - started
     pid, port = process.pid, process.port
     assert pid is not None
     try:
@@ -52,7 +57,10 @@ def test_starting_and_stopping_the_process_leaves_no_process_or_port_behind() ->
     assert port_is_free(port)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    assert startup_seconds < 3, "the sandbox should be up in well under a second"
+    # Its CPU time from start to stop, not the wall clock: a loaded machine may take longer to
+    # schedule it, but starting must stay well under a second of work (and ``start`` gives up
+    # after 10 s of wall clock anyway).
+    assert children_cpu_seconds() - cpu_before < 2
 
 
 def test_the_port_is_configurable() -> None:
