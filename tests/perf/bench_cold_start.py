@@ -1,0 +1,350 @@
+"""Benchmarks 2 and 3: the webhook function's cold start and warm latency, ours against the
+naive Powertools handler (``naive_webhook.py``), both against one DynamoDB Local.
+
+Cold start: a fresh Python process (``lambda_child.py``, Lambda's runtime environment variables
+and the template's for WebhookFunction) imports the handler module and serves its first event,
+the signed seed webhook for a new order. Measured from just before the process is spawned to
+the answer; the child stamps ``perf_counter`` (CLOCK_MONOTONIC, shared with us) so import and
+first answer are also reported apart. Runs alternate ours / naive, after a discarded warm-up
+pair, so drift in a busy machine hits both alike.
+
+Warm: one process per handler serves 1,000 deliveries of new orders (after 20 untimed ones),
+then 200 repeats of them (duplicates); p50 and p99 of each.
+
+Both processes get Lambda's own variables (``LAMBDA_TASK_ROOT`` among them, so Powertools'
+Tracer is on and patches as it does in Lambda) with an unsampled trace header: the cheapest
+tracing case for the naive handler. ``python -X importtime`` of each, once, says what the import
+time goes to (self time summed per top-level package).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from infra.apigw_events import http_api_event
+from infra.dynamodb_local import DynamoDBLocal
+from infra.sam_local import function_environment
+from infra.sample_events import (
+    DEV_INSTANCE_ID,
+    DEV_PRIVATE_KEY_PATH,
+    DEV_PUBLIC_KEY_PATH,
+    seed_envelope,
+)
+from infra.template import create_table_from_template, load_template
+from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
+from tests.perf.figures import Row, percentile
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR: Final = REPO_ROOT / "functions"
+CHILD: Final = Path(__file__).resolve().parent / "lambda_child.py"
+OURS: Final = "wix_fulfillment.handlers.webhook"
+NAIVE: Final = "tests.perf.naive_webhook"
+NAIVE_NAME: Final = "naive Powertools"
+COLD_RUNS: Final = int(os.environ.get("BENCH_COLD_RUNS", "15"))
+WARM_DELIVERIES: Final = 1000
+WARM_DUPLICATES: Final = 200
+WARMUP_DELIVERIES: Final = 20
+TOP_IMPORTS: Final = 4
+# What Lambda's python3.13 runtime sets for every function; credentials are DynamoDB Local's
+# dummies, the X-Ray daemon address is on loopback (nothing is sent: the trace is unsampled).
+LAMBDA_RUNTIME_ENVIRONMENT: Final = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+    "AWS_LAMBDA_FUNCTION_NAME": "WebhookFunction",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+    "LAMBDA_TASK_ROOT": str(FUNCTIONS_DIR),
+    "_X_AMZN_TRACE_ID": (
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
+    ),
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+    "LANG": "en_US.UTF-8",
+    "TZ": ":UTC",
+}
+_IMPORT_LINE: Final = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)")
+
+
+@dataclass(frozen=True)
+class ColdRun:
+    spawned: float
+    started: float
+    loaded: float
+    imported: float
+    answered: float
+    exited: float
+
+    @property
+    def to_first_answer(self) -> float:
+        return self.answered - self.spawned
+
+    @property
+    def import_seconds(self) -> float:
+        return self.imported - self.loaded
+
+    @property
+    def first_event_seconds(self) -> float:
+        return self.answered - self.imported
+
+    @property
+    def interpreter_seconds(self) -> float:
+        return self.started - self.spawned
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.exited - self.spawned
+
+
+class Deliveries:
+    """Signed Order Approved deliveries of the seed payload, each for a new order."""
+
+    def __init__(self) -> None:
+        key = load_pem_private_key(DEV_PRIVATE_KEY_PATH.read_bytes(), password=None)
+        assert isinstance(key, RSAPrivateKey)
+        self._key = key
+
+    def new(self) -> dict[str, Any]:
+        envelope = seed_envelope()
+        order_id = str(uuid.uuid4())
+        envelope["id"] = str(uuid.uuid4())
+        envelope["entityId"] = order_id
+        envelope["actionEvent"]["body"]["order"]["id"] = order_id
+        now = int(time.time())
+        claims = wix_webhook_claims(
+            envelope, instance_id=DEV_INSTANCE_ID, issued_at=now, expires_at=now + 3600
+        )
+        return http_api_event(sign_wix_webhook(claims, self._key))
+
+
+def create_tables(client: DynamoDBClient) -> dict[str, dict[str, str]]:
+    """Ours: the template's OrdersTable. Naive: the same, and Powertools' idempotency table
+    (key ``id``, TTL on ``expiration``, as its documentation asks)."""
+    template = load_template()
+    suffix = uuid.uuid4().hex[:8]
+    ours, naive, idempotency = (f"bench-{kind}-{suffix}" for kind in ("ours", "naive", "idem"))
+    for name in (ours, naive):
+        create_table_from_template(client, template, "OrdersTable", name)
+    client.create_table(
+        TableName=idempotency,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(
+        TableName=idempotency, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    client.update_time_to_live(
+        TableName=idempotency,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+    )
+    return {
+        OURS: {"TABLE_NAME": ours},
+        NAIVE: {"TABLE_NAME": naive, "IDEMPOTENCY_TABLE_NAME": idempotency},
+    }
+
+
+def environment(endpoint_url: str, tables: Mapping[str, str]) -> dict[str, str]:
+    """WebhookFunction's variables from the template, pointed at DynamoDB Local, on top of
+    Lambda's own; the same for both handlers (the naive one reads what it needs of them)."""
+    function = function_environment(load_template(), "WebhookFunction")
+    return {
+        **LAMBDA_RUNTIME_ENVIRONMENT,
+        **function,
+        "WIX_WEBHOOK_PUBLIC_KEY": DEV_PUBLIC_KEY_PATH.read_text(encoding="ascii"),
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
+        "POWERTOOLS_SERVICE_NAME": "wix-webhook",
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(FUNCTIONS_DIR), str(REPO_ROOT)]),
+        **tables,
+    }
+
+
+def _child(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(
+        [sys.executable, *arguments],
+        cwd=REPO_ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{arguments[:3]} failed:\n{completed.stderr[-3000:]}")
+    return completed
+
+
+def cold_start(module: str, event: dict[str, Any], env: Mapping[str, str], work: Path) -> ColdRun:
+    event_path, result_path = work / "event.json", work / "result.json"
+    event_path.write_text(json.dumps(event), encoding="utf-8")
+    spawned = time.perf_counter()
+    _child([str(CHILD), "cold", module, str(event_path), str(result_path)], env)
+    exited = time.perf_counter()
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    answer = result["answer"]
+    if answer["statusCode"] != 200 or json.loads(answer["body"]) != {"status": "accepted"}:
+        raise RuntimeError(f"{module} did not accept a new order: {answer}")
+    return ColdRun(
+        spawned, result["started"], result["loaded"], result["imported"], result["answered"], exited
+    )
+
+
+def warm_latencies(
+    module: str, events: Sequence[dict[str, Any]], env: Mapping[str, str], work: Path
+) -> tuple[list[float], Counter[str]]:
+    events_path, result_path = work / "events.json", work / "warm.json"
+    events_path.write_text(json.dumps(list(events)), encoding="utf-8")
+    arguments = [str(CHILD), "warm", module, str(events_path), str(result_path)]
+    _child([*arguments, str(WARMUP_DELIVERIES)], env)
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    return result["latencies"], Counter(result["answers"])
+
+
+def import_breakdown(module: str, env: Mapping[str, str]) -> list[tuple[str, float]]:
+    """Seconds of import (self time, module-level code included) per top-level package."""
+    completed = _child(["-X", "importtime", "-c", f"import {module}"], env)
+    microseconds: Counter[str] = Counter()
+    for line in completed.stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if match:
+            name = match.group(4)
+            package = name if name == module else name.split(".")[0]
+            microseconds[package] += int(match.group(1))
+    return [(package, spent / 1e6) for package, spent in microseconds.most_common(TOP_IMPORTS)]
+
+
+def _breakdown_note(label: str, parts: Sequence[tuple[str, float]]) -> str:
+    return f"{label}: " + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in parts)
+
+
+def _ms(values: Sequence[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+def run() -> list[Row]:
+    deliveries = Deliveries()
+    with DynamoDBLocal() as dynamodb, tempfile.TemporaryDirectory() as temporary:
+        work = Path(temporary)
+        tables = create_tables(dynamodb.client())
+        envs = {
+            module: environment(dynamodb.endpoint_url, tables[module]) for module in (OURS, NAIVE)
+        }
+        runs: dict[str, list[ColdRun]] = {OURS: [], NAIVE: []}
+        for number in range(COLD_RUNS + 1):
+            order = (OURS, NAIVE) if number % 2 else (NAIVE, OURS)
+            for module in order:
+                measured = cold_start(module, deliveries.new(), envs[module], work)
+                if number:  # the first pair warms the disk cache and DynamoDB Local's JIT
+                    runs[module].append(measured)
+            print(f"  cold starts: {number}/{COLD_RUNS} pairs", flush=True)
+        breakdown = {module: import_breakdown(module, envs[module]) for module in (OURS, NAIVE)}
+
+        warm: dict[str, tuple[list[float], Counter[str]]] = {}
+        fresh = [deliveries.new() for _ in range(WARMUP_DELIVERIES + WARM_DELIVERIES)]
+        events = [*fresh, *fresh[WARMUP_DELIVERIES : WARMUP_DELIVERIES + WARM_DUPLICATES]]
+        for module in (OURS, NAIVE):
+            print(f"  warm: {len(events)} deliveries to {module}", flush=True)
+            warm[module] = warm_latencies(module, events, envs[module], work)
+    return cold_rows(runs, breakdown) + warm_rows(warm)
+
+
+def cold_rows(
+    runs: Mapping[str, Sequence[ColdRun]], breakdown: Mapping[str, Sequence[tuple[str, float]]]
+) -> list[Row]:
+    ours, naive = runs[OURS], runs[NAIVE]
+    count = f"median of {len(ours)}"
+    interpreter = _ms([run.interpreter_seconds for run in ours])
+    return [
+        Row(
+            "webhook cold start: process start to first answer",
+            _ms([run.to_first_answer for run in ours]),
+            "ms",
+            NAIVE_NAME,
+            _ms([run.to_first_answer for run in naive]),
+            target_ratio=0.5,
+            note=f"{count}; interpreter start alone {interpreter:.0f} ms",
+        ),
+        Row(
+            "webhook cold start: handler module import",
+            _ms([run.import_seconds for run in ours]),
+            "ms",
+            NAIVE_NAME,
+            _ms([run.import_seconds for run in naive]),
+            note=_breakdown_note("ours", breakdown[OURS])
+            + "; "
+            + _breakdown_note("naive", breakdown[NAIVE])
+            + " (-X importtime, self time per package)",
+        ),
+        Row(
+            "webhook cold start: first event (verify, store, answer)",
+            _ms([run.first_event_seconds for run in ours]),
+            "ms",
+            NAIVE_NAME,
+            _ms([run.first_event_seconds for run in naive]),
+            note=count,
+        ),
+        Row(
+            "webhook cold start: process wall time, spawn to exit",
+            _ms([run.wall_seconds for run in ours]),
+            "ms",
+            NAIVE_NAME,
+            _ms([run.wall_seconds for run in naive]),
+            note=count,
+        ),
+    ]
+
+
+def warm_rows(warm: Mapping[str, tuple[Sequence[float], Counter[str]]]) -> list[Row]:
+    rows: list[Row] = []
+    for label, start, stop in (
+        (f"{WARM_DELIVERIES:,} new orders", 0, WARM_DELIVERIES),
+        (f"{WARM_DUPLICATES} duplicates", WARM_DELIVERIES, WARM_DELIVERIES + WARM_DUPLICATES),
+    ):
+        ours = warm[OURS][0][start:stop]
+        naive = warm[NAIVE][0][start:stop]
+        for share, name in ((0.5, "p50"), (0.99, "p99")):
+            rows.append(
+                Row(
+                    f"webhook warm latency {name}, {label}",
+                    percentile(ours, share) * 1000,
+                    "ms",
+                    NAIVE_NAME,
+                    percentile(naive, share) * 1000,
+                    note="one warm process each, DynamoDB Local",
+                )
+            )
+    answers = "; ".join(
+        f"{'ours' if module == OURS else 'naive'} answered "
+        + ", ".join(f"{count} x {answer}" for answer, count in sorted(counter.items()))
+        for module, (_, counter) in warm.items()
+    )
+    return [*rows[:-1], replace(rows[-1], note=answers)]
+
+
+if __name__ == "__main__":
+    from tests.perf.figures import markdown_table
+
+    print(markdown_table(run()))
