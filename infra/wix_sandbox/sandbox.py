@@ -35,7 +35,7 @@ from infra.wix_sandbox.order_factory import MAX_GENERATED_LINE_ITEMS, OrderKind,
 from infra.wix_sandbox.rate_limit import SlidingWindowRateLimiter
 from infra.wix_sandbox.server import Request, Response, SandboxHTTPServer
 from infra.wix_sandbox.state import APPROVED, MAX_QUANTITY, SandboxState, is_guid
-from infra.wix_sandbox.stats import Stats
+from infra.wix_sandbox.stats import UNKNOWN_INSTANCE, Stats
 from infra.wix_sandbox.webhooks import (
     Delivery,
     DeliveryPlan,
@@ -61,6 +61,11 @@ class _Route:
     endpoint: str  # its name in the stats and the fault plan
     handler: Handler
     needs_token: bool = False
+
+    @property
+    def wix_api(self) -> bool:
+        """One of Wix's own routes (token and fulfillments), not the sandbox's control API."""
+        return not self.pattern.pattern.startswith(CONTROL_PREFIX)
 
 
 class WixSandbox(LocalService):
@@ -170,8 +175,9 @@ class WixSandbox(LocalService):
         if route is None:
             return Response.error(application_error(404, errors.NOT_FOUND, "no such endpoint"))
         endpoint = route.endpoint
+        instance_id = self._calling_instance(request, route)
         decision = (
-            self.faults.decide(endpoint, self._calling_instance(request, route))
+            self.faults.decide(endpoint, instance_id)
             if endpoint in FAULTABLE_ENDPOINTS
             else NO_FAULT
         )
@@ -181,7 +187,7 @@ class WixSandbox(LocalService):
             self._stopping.wait(decision.latency_seconds)
         if decision.kind is FaultKind.TIMEOUT:
             self._stopping.wait(decision.hold_seconds)
-            self._record(endpoint, "timeout")
+            self._record(route, "timeout", instance_id)
             return None
         if decision.kind is FaultKind.ERROR:
             response = Response.error(
@@ -192,13 +198,14 @@ class WixSandbox(LocalService):
         else:
             response = self._answer(route, request, parameters)
         if decision.kind is FaultKind.DROP:
-            self._record(endpoint, "dropped")
+            self._record(route, "dropped", instance_id)
             return None
-        self._record(endpoint, response.status)
+        self._record(route, response.status, instance_id)
         return response
 
     def _calling_instance(self, request: Request, route: _Route) -> str | None:
-        """The site a call is for (its token's, or the token request's), to scope faults."""
+        """The site a call is for (its token's, or the token request's): faults are scoped to
+        sites and calls counted per site by it."""
         if route.needs_token:
             return self.state.instance_of_token(request.headers.get("authorization"))
         if route.endpoint == "token":
@@ -220,9 +227,10 @@ class WixSandbox(LocalService):
         except WixApiError as error:
             return Response.error(error)
 
-    def _record(self, endpoint: str, outcome: int | str) -> None:
-        if endpoint in FAULTABLE_ENDPOINTS:
-            self.stats.record_call(endpoint, outcome)
+    def _record(self, route: _Route, outcome: int | str, instance_id: str | None) -> None:
+        if route.endpoint in FAULTABLE_ENDPOINTS:
+            site = (instance_id or UNKNOWN_INSTANCE) if route.wix_api else None
+            self.stats.record_call(route.endpoint, outcome, site)
 
     def _route(self, request: Request) -> tuple[_Route | None, dict[str, str]]:
         for route in self._routes:

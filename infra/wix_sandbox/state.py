@@ -178,34 +178,37 @@ class SandboxState:
             raise _unauthenticated("missing Authorization header (send the access token)")
         with self._lock:
             token = self._tokens.get(authorization)
-            if token is not None and token.expires_at <= self._clock():
-                del self._tokens[authorization]
-                raise _unauthenticated("the access token has expired: request a new one")
         if token is None:
             if authorization.lower().startswith("bearer "):
                 raise _unauthenticated(
                     "send the raw access token in Authorization, without a 'Bearer' prefix"
                 )
             raise _unauthenticated("unknown access token")
+        if token.expires_at <= self._clock():
+            raise _unauthenticated("the access token has expired: request a new one")
         return token.instance_id
 
     def instance_of_token(self, authorization: str | None) -> str | None:
-        """The instance a token belongs to, without judging it (None when unknown)."""
+        """The instance a token belongs to, expired or not, without judging it (None when
+        unknown). Expired tokens are kept for this: a client that goes on with one is still
+        calling for its site."""
         with self._lock:
             token = self._tokens.get(authorization or "")
         return token.instance_id if token is not None else None
 
     def expire_tokens(self, instance_id: str | None = None) -> int:
-        """Make tokens expire now (all, or one instance's), to exercise a client's renewal."""
+        """Make tokens expire now (all, or one instance's), to exercise a client's renewal;
+        returns how many were still valid."""
+        now = self._clock()
         with self._lock:
-            expired = [
-                token
+            valid = [
+                (token, record)
                 for token, record in self._tokens.items()
-                if instance_id is None or record.instance_id == instance_id
+                if record.expires_at > now and instance_id in (None, record.instance_id)
             ]
-            for token in expired:
-                del self._tokens[token]
-            return len(expired)
+            for token, record in valid:
+                self._tokens[token] = _Token(record.instance_id, now)
+            return len(valid)
 
     # --- sites and orders (control API) -----------------------------------------------------
 

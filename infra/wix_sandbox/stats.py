@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, Final
+
+UNKNOWN_INSTANCE: Final = "unknown"  # the site of a call without a token the sandbox knows
 
 
 class Stats:
@@ -13,13 +15,23 @@ class Stats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._calls_by_instance: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._faults: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._totals: Counter[str] = Counter()
 
-    def record_call(self, endpoint: str, outcome: int | str) -> None:
-        """``outcome`` is the status code answered, or "dropped"/"timeout" when none was."""
+    def record_call(
+        self, endpoint: str, outcome: int | str, instance_id: str | None = None
+    ) -> None:
+        """``outcome`` is the status code answered, or "dropped"/"timeout" when none was.
+
+        ``instance_id`` is the site a call to Wix's API was for (``UNKNOWN_INSTANCE`` when no
+        site can be told), so a test of several sites sees which one a client really called;
+        None for calls outside Wix's API (the carrier).
+        """
         with self._lock:
             self._calls[endpoint][str(outcome)] += 1
+            if instance_id is not None:
+                self._calls_by_instance[instance_id][endpoint] += 1
             if outcome == 429:
                 self._totals["throttled"] += 1
 
@@ -35,6 +47,10 @@ class Stats:
         with self._lock:
             return {
                 "calls": {endpoint: dict(codes) for endpoint, codes in self._calls.items()},
+                "callsByInstance": {
+                    instance_id: dict(endpoints)
+                    for instance_id, endpoints in self._calls_by_instance.items()
+                },
                 "throttled": self._totals["throttled"],
                 "throttledByRateLimit": self._totals["throttledByRateLimit"],
                 "rejectedOverFulfillments": self._totals["rejectedOverFulfillments"],
@@ -54,5 +70,6 @@ class Stats:
     def reset(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._calls_by_instance.clear()
             self._faults.clear()
             self._totals.clear()

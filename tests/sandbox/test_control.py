@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import urllib3
 
 from infra.sample_events import sample_flow_order, seed_envelope
-from infra.wix_sandbox import SandboxClient
-from tests.sandbox.conftest import FIRST_LINE_ITEM, SAMPLE_FLOW_ORDER_ID
+from infra.wix_sandbox import SandboxClient, WixSandbox
+from tests.sandbox.conftest import FIRST_LINE_ITEM, SAMPLE_FLOW_ORDER_ID, access_token
 from tests.sandbox.wix_http import WixHttp, fedex, line
 from tests.webhooks import SEED_ORDER_ID
 
@@ -158,6 +159,41 @@ def test_the_stats_count_calls_per_endpoint_and_status(
     }
     assert stats["fulfillmentsCreated"] == 1
     assert stats["rejectedOverFulfillments"] == 1
+
+
+def test_the_stats_count_each_sites_calls_to_wixs_api(
+    wix: WixHttp, sandbox: WixSandbox, control: SandboxClient, site: str, token: str
+) -> None:
+    other = control.create_site()
+    other_token = access_token(wix, sandbox, other)
+    order_id = control.create_order(site, generate={"quantity": 3})["id"]
+    shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
+    fulfillment_id = wix.create(token, order_id, shipment).body["fulfillmentId"]
+    wix.bulk_create(token, [{"orderId": order_id, "fulfillments": [shipment]}])
+    wix.update(token, order_id, fulfillment_id, {"trackingInfo": fedex("2")})
+    wix.delete(token, order_id, fulfillment_id)
+    wix.list_by_ids(token, [order_id])
+    wix.list_one(other_token, order_id)  # another site's order: 404, but a call for that site
+    control.set_faults({"list": {"dropRate": 1.0}})
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        wix.list_one(other_token, order_id)
+    control.clear_faults()
+    control.expire_tokens(other)
+    wix.list_by_ids(other_token, [order_id])  # expired, still that site's token
+    wix.list_one("not a token", order_id)
+    wix.call("GET", f"/ecom/v1/fulfillments/orders/{order_id}")
+    wix.call("POST", "/oauth2/token", {"grant_type": "client_credentials"})
+    control.carrier_label({"instanceId": site, "orderId": order_id, "lineItems": [line(1, 1)]}, "a")
+
+    by_instance = control.stats()["callsByInstance"]
+
+    assert by_instance == {
+        site: {"token": 1, "create": 1, "bulkCreate": 1, "update": 1, "delete": 1, "listByIds": 1},
+        other: {"token": 1, "list": 2, "listByIds": 1},
+        "unknown": {"list": 2, "token": 1},
+    }
+    control.reset()
+    assert control.stats()["callsByInstance"] == {}
 
 
 def test_reset_with_data_forgets_sites_orders_and_tokens(
