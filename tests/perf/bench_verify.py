@@ -51,6 +51,8 @@ NODE_SCRIPT: Final = NODE_DIR / "parse_jwt.mjs"
 SDK_NAME: Final = "Wix JS SDK parseJWT"
 FLOOR_NAME: Final = "floor (raw RSA + base64 + JSON)"
 ROUNDS: Final = 5
+TARGET_RATIO: Final = 0.5
+"""Issue 7: ours at most half the SDK's time."""
 WARMUP: Final = 20
 
 
@@ -120,9 +122,10 @@ def floor(public_key: RSAPublicKey, token: bytes, line_items: int) -> Callable[[
     def verify_and_parse() -> object:
         signing_input, _, signature = token.rpartition(b".")
         header_segment, _, payload_segment = signing_input.partition(b".")
-        json.loads(_b64url(header_segment))
+        json.loads(_b64url(header_segment).decode())
         public_key.verify(_b64url(signature), signing_input, padding.PKCS1v15(), hashes.SHA256())
-        claims = json.loads(_b64url(payload_segment))
+        # json.loads(bytes) would sniff the encoding and decode more slowly: decode UTF-8 first.
+        claims = json.loads(_b64url(payload_segment).decode())
         webhook = json.loads(claims["data"])
         envelope = json.loads(webhook["data"])
         assert len(envelope["actionEvent"]["body"]["order"]["lineItems"]) == line_items
@@ -200,6 +203,10 @@ def run(rounds: int = ROUNDS) -> list[Row]:
         ours_figure, sdk_figure, floor_figure = (
             statistics.median(timings[name]) * case.scale for name in ("ours", "sdk", "floor")
         )
+        note = "Node, same run"
+        if floor_figure / sdk_figure > TARGET_RATIO:
+            # The target is out of reach of any Python verifier: say so beside it.
+            note += f"; the floor alone is {floor_figure / sdk_figure:.2f}x the SDK"
         rows.append(
             Row(
                 case.title,
@@ -207,8 +214,8 @@ def run(rounds: int = ROUNDS) -> list[Row]:
                 case.unit,
                 SDK_NAME,
                 sdk_figure,
-                target_ratio=0.5,
-                note="Node, same run",
+                target_ratio=TARGET_RATIO,
+                note=note,
             )
         )
         rows.append(Row(case.title, ours_figure, case.unit, FLOOR_NAME, floor_figure))
