@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -368,3 +369,43 @@ def test_unreachable_dynamodb_answers_503_without_internals(
     response = handler(webhook_event(signed_webhook(webhook_keys)), None)
 
     assert answer(response) == (503, {"error": "order could not be stored, retry later"})
+
+
+def test_with_lambdas_environment_the_order_is_written_without_boto3(
+    webhook_handler: Handler,
+) -> None:
+    """Lambda gives credentials and region in the environment: DynamoDBLite writes (the cold
+    start then loads no botocore, tests/perf/bench_cold_start.py)."""
+    from wix_fulfillment.adapters.order_intake import IntakeTable
+
+    assert isinstance(webhook_handler.__globals__["_orders"], IntakeTable)
+
+
+def test_without_credentials_in_the_environment_boto3_stores_the_order(
+    load_webhook_handler: Callable[..., Handler],
+    webhook_keys: KeyPair,
+    dynamodb: DynamoDBClient,
+    orders_table: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """DynamoDBLite reads credentials from the environment only (Lambda's); anywhere else the
+    webhook writes through boto3 and its whole credential chain (here a shared credentials
+    file)."""
+    import boto3
+
+    from wix_fulfillment.adapters.orders_table import OrdersTable
+
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = local\naws_secret_access_key = local\n")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    handler = load_webhook_handler()
+
+    response = handler(webhook_event(signed_webhook(webhook_keys)), None)
+
+    assert isinstance(handler.__globals__["_orders"], OrdersTable)
+    assert answer(response) == (200, {"status": "accepted"})
+    assert len(all_items(dynamodb, orders_table)) == 1

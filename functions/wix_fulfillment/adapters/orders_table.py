@@ -1,4 +1,5 @@
-"""The orders table in DynamoDB: the only module that reads or writes it."""
+"""The orders table in DynamoDB through boto3: the worker's and the status endpoint's reads and
+writes. Intake's one write, and the stored item's shape, are in ``order_intake`` (no boto3)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wix_fulfillment.adapters.order_intake import (
+    WEBHOOK_CONNECT_TIMEOUT_SECONDS,
+    WEBHOOK_MAX_ATTEMPTS,
+    WEBHOOK_READ_TIMEOUT_SECONDS,
+)
+from wix_fulfillment.adapters.order_intake import OrderStoreUnavailable as OrderStoreUnavailable
+from wix_fulfillment.adapters.order_intake import new_order_item as new_order_item
+from wix_fulfillment.adapters.order_intake import order_key as order_key
 from wix_fulfillment.core.fulfillment_run import PendingOrder, RecordingFailed
 from wix_fulfillment.core.order_event import ApprovedOrder, LineItem
 from wix_fulfillment.core.order_status import OrderStatus
@@ -22,11 +31,11 @@ if TYPE_CHECKING:
         KeysAndAttributesTypeDef,
     )
 
-# The webhook must answer Wix within 1.25 s: fail fast and let Wix's retry bring the order back.
+# The webhook's, where boto3 stands in for DynamoDBLite (order_intake.intake_table).
 WEBHOOK_CLIENT_CONFIG: Final = Config(
-    connect_timeout=0.5,
-    read_timeout=1.0,
-    retries={"mode": "standard", "total_max_attempts": 2},
+    connect_timeout=WEBHOOK_CONNECT_TIMEOUT_SECONDS,
+    read_timeout=WEBHOOK_READ_TIMEOUT_SECONDS,
+    retries={"mode": "standard", "total_max_attempts": WEBHOOK_MAX_ATTEMPTS},
 )
 # The worker has minutes, and an unrecorded outcome costs a second round of Wix calls.
 WORKER_CLIENT_CONFIG: Final = Config(
@@ -42,22 +51,14 @@ BEFORE_LOST_CREATE: Final = "fulfillmentIdsBeforeLostCreate"
 run that fulfillments beyond them are its own (FULFILLED), not someone else's (SKIPPED)."""
 
 
-class OrderStoreUnavailable(RuntimeError):
-    """DynamoDB could not be reached or refused the write; the order is not stored."""
-
-
-def order_key(instance_id: str, order_id: str) -> str:
-    """One item per (site instance, order): the order, not the event, is what must be unique."""
-    return f"ORDER#{instance_id}#{order_id}"
-
-
 def dynamodb_client(config: Config) -> DynamoDBClient:
     """A client for the table; honours ``AWS_ENDPOINT_URL_DYNAMODB`` (DynamoDB Local)."""
     return boto3.client("dynamodb", config=config)
 
 
 class OrdersTable:
-    """Intake's side of the table: the one conditional write that stores a new order."""
+    """Intake's conditional write through boto3, where ``order_intake.IntakeTable`` cannot be
+    used (credentials from outside the environment)."""
 
     def __init__(self, client: DynamoDBClient, table_name: str, retention: timedelta) -> None:
         self._client = client
@@ -79,42 +80,6 @@ class OrdersTable:
         except BotoCoreError as error:
             raise OrderStoreUnavailable(_describe(error)) from error
         return True
-
-
-def new_order_item(
-    order: ApprovedOrder, received_at: datetime, retention: timedelta
-) -> dict[str, AttributeValueTypeDef]:
-    """The item intake writes: the order's projection, PENDING, with its expiry (TTL)."""
-    timestamp = received_at.isoformat(timespec="milliseconds")
-    item: dict[str, AttributeValueTypeDef] = {
-        "pk": {"S": order_key(order.instance_id, order.order_id)},
-        "instanceId": {"S": order.instance_id},
-        "orderId": {"S": order.order_id},
-        "eventId": {"S": order.event_id},
-        "lineItems": {
-            "L": [
-                {
-                    "M": {
-                        "id": {"S": line.id},
-                        "quantity": {"N": str(line.quantity)},
-                        "shippable": {"BOOL": line.shippable},
-                        "itemType": {"S": line.item_type},
-                    }
-                }
-                for line in order.line_items
-            ]
-        },
-        "status": {"S": OrderStatus.PENDING},
-        "attempts": {"N": "0"},
-        "receivedAt": {"S": timestamp},
-        "updatedAt": {"S": timestamp},
-        "expiresAt": {"N": str(int((received_at + retention).timestamp()))},
-    }
-    if order.order_number is not None:
-        item["orderNumber"] = {"S": order.order_number}
-    if order.event_time is not None:
-        item["eventTime"] = {"S": order.event_time}
-    return item
 
 
 class OrderOutcomesTable:

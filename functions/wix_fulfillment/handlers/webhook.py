@@ -14,12 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from wix_fulfillment.adapters.orders_table import (
-    WEBHOOK_CLIENT_CONFIG,
-    OrdersTable,
-    OrderStoreUnavailable,
-    dynamodb_client,
-)
+from wix_fulfillment.adapters.order_intake import OrderStoreUnavailable, intake_table
 from wix_fulfillment.adapters.settings import WebhookSettings
 from wix_fulfillment.adapters.wix_webhook import (
     InvalidToken,
@@ -34,11 +29,7 @@ logger = Logger(service="wix-webhook")
 # Built once per execution environment, during Lambda's init phase.
 _settings = WebhookSettings.from_environment()
 _verifier = WebhookVerifier(load_webhook_public_key(_settings.webhook_public_key))
-_orders = OrdersTable(
-    dynamodb_client(WEBHOOK_CLIENT_CONFIG),
-    _settings.table_name,
-    timedelta(days=_settings.order_retention_days),
-)
+_orders = intake_table(_settings.table_name, timedelta(days=_settings.order_retention_days))
 
 
 class PayloadTooLarge(Exception):

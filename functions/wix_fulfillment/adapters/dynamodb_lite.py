@@ -1,0 +1,319 @@
+"""A minimal DynamoDB client for the webhook's one call, PutItem: SigV4 signing and HTTP from the
+standard library.
+
+Why: importing botocore and building a client (its service models are JSON files read at client
+creation) was about 60% of the webhook's cold start (tests/perf/bench_cold_start.py), for a
+single kind of request. The worker keeps boto3. What boto3 would do that matters here is done the
+same way, from the same variables: credentials (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+``AWS_SESSION_TOKEN``: what Lambda gives) and region (``AWS_DEFAULT_REGION``), the endpoint from
+``AWS_ENDPOINT_URL_DYNAMODB`` or ``AWS_ENDPOINT_URL`` when set, ``AWS_CA_BUNDLE``, connect and
+read timeouts, kept-alive connections re-opened when the server has closed them, and retries of
+transient and throttling errors with botocore's "standard" jittered backoff. Anything else
+(credentials from a profile or a container endpoint, FIPS or dual-stack endpoints, partitions
+beyond aws, aws-cn and aws-us-gov) is left to boto3: :meth:`DynamoDBLite.from_environment`
+answers None and the caller uses boto3 instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import random
+import select
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+SERVICE: Final = "dynamodb"
+TARGET_PREFIX: Final = "DynamoDB_20120810."
+CONTENT_TYPE: Final = "application/x-amz-json-1.0"
+USER_AGENT: Final = "wix-order-fulfillment dynamodb-lite"
+THROTTLING_CODES: Final = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+    }
+)
+"""botocore's "standard" retry mode treats these as throttling (as well as HTTP 429)."""
+TRANSIENT_CODES: Final = frozenset({"RequestTimeout", "RequestTimeoutException"})
+TRANSIENT_STATUSES: Final = frozenset({500, 502, 503, 504})
+THROTTLING_BACKOFF_SECONDS: Final = 1.0
+TRANSIENT_BACKOFF_SECONDS: Final = 0.025
+"""botocore's base delays for DynamoDB, scaled by a random factor (full jitter)."""
+_PARTITION_SUFFIXES: Final = (("cn-", "amazonaws.com.cn"), ("us-gov-", "amazonaws.com"))
+_OTHER_PARTITIONS: Final = ("us-iso", "eu-iso")
+_TRUE: Final = frozenset({"true", "1", "yes"})
+
+
+class DynamoDBError(Exception):
+    """DynamoDB refused the request, or could not be reached; ``code`` is its error code (as
+    boto3's ``ClientError`` would carry it) or the connection error's class name."""
+
+    def __init__(self, code: str, *, retryable: bool, throttling: bool = False) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retryable = retryable
+        self.throttling = throttling
+
+
+class DynamoDBLite:
+    """Kept-alive connections to DynamoDB's endpoint: one in Lambda (one event at a time per
+    execution environment), one per concurrent caller otherwise."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_attempts: int,
+        environ: Mapping[str, str] = os.environ,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        endpoint = urlsplit(endpoint_url)
+        if endpoint.scheme not in {"http", "https"} or not endpoint.hostname:
+            raise ValueError(f"not an http(s) endpoint URL: {endpoint_url!r}")
+        self._https = endpoint.scheme == "https"
+        self._host = endpoint.hostname
+        self._port = endpoint.port
+        self._host_header = endpoint.netloc
+        self._path = endpoint.path or "/"
+        self._region = region
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._max_attempts = max_attempts
+        self._environ = environ
+        self._sleep = sleep
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_environment(
+        cls,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_attempts: int,
+        environ: Mapping[str, str] = os.environ,
+    ) -> DynamoDBLite | None:
+        """A client when the environment holds what it needs, as Lambda's does; else None."""
+        region = environ.get("AWS_DEFAULT_REGION")  # botocore's variable (Lambda sets it)
+        if not region or _credentials(environ) is None:
+            return None
+        endpoint = environ.get("AWS_ENDPOINT_URL_DYNAMODB") or environ.get("AWS_ENDPOINT_URL")
+        if not endpoint:
+            if any(
+                environ.get(name, "").lower() in _TRUE
+                for name in ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT")
+            ):
+                return None
+            endpoint = default_endpoint(region)
+            if endpoint is None:
+                return None
+        return cls(
+            endpoint,
+            region,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_attempts=max_attempts,
+            environ=environ,
+        )
+
+    def put_item(self, table_name: str, item: Mapping[str, Any], condition_expression: str) -> None:
+        """PutItem; raises :class:`DynamoDBError` (``ConditionalCheckFailedException`` among)."""
+        self.call(
+            "PutItem",
+            {"TableName": table_name, "Item": item, "ConditionExpression": condition_expression},
+        )
+
+    def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """One DynamoDB operation (JSON protocol), retried as botocore's standard mode does."""
+        body = json.dumps(request, separators=(",", ":")).encode()
+        attempt = 1
+        while True:
+            try:
+                return self._attempt(operation, body)
+            except DynamoDBError as error:
+                if not error.retryable or attempt >= self._max_attempts:
+                    raise
+                base = THROTTLING_BACKOFF_SECONDS if error.throttling else TRANSIENT_BACKOFF_SECONDS
+                self._sleep(random.random() * base * 2 ** (attempt - 1))  # noqa: S311 (jitter)
+                attempt += 1
+
+    def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
+        headers = self._signed_headers(operation, body, datetime.now(UTC))
+        connection: http.client.HTTPConnection | None = None
+        try:
+            connection = self._connection()
+            connection.request("POST", self._path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            if connection is not None:
+                connection.close()
+            raise DynamoDBError(type(error).__name__, retryable=True) from error
+        if response.will_close:
+            connection.close()
+        else:
+            with self._lock:
+                self._idle.append(connection)
+        if response.status == 200:
+            answer: dict[str, Any] = json.loads(payload) if payload else {}
+            return answer
+        raise _error(response.status, payload)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        """An idle kept-alive connection the server has not closed (as urllib3 checks), or a
+        new one."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
+                connection = self._idle.pop()
+            if connection.sock is not None:
+                readable, _, _ = select.select([connection.sock], [], [], 0)
+                if not readable:
+                    return connection
+            connection.close()
+        if self._https:
+            import ssl
+
+            connection = http.client.HTTPSConnection(
+                self._host,
+                self._port,
+                timeout=self._connect_timeout,
+                context=ssl.create_default_context(
+                    cafile=self._environ.get("AWS_CA_BUNDLE") or None
+                ),
+            )
+        else:
+            connection = http.client.HTTPConnection(
+                self._host, self._port, timeout=self._connect_timeout
+            )
+        connection.connect()
+        assert connection.sock is not None
+        connection.sock.settimeout(self._read_timeout)
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def _signed_headers(self, operation: str, body: bytes, now: datetime) -> dict[str, str]:
+        credentials = _credentials(self._environ)
+        if credentials is None:
+            raise DynamoDBError("NoCredentialsError", retryable=False)
+        access_key, secret_key, session_token = credentials
+        headers = {
+            "content-type": CONTENT_TYPE,
+            "host": self._host_header,
+            "x-amz-date": now.strftime("%Y%m%dT%H%M%SZ"),
+            "x-amz-target": TARGET_PREFIX + operation,
+        }
+        if session_token:
+            headers["x-amz-security-token"] = session_token
+        headers["authorization"] = sigv4_authorization(
+            method="POST",
+            path=self._path,
+            headers=headers,
+            body=body,
+            region=self._region,
+            access_key=access_key,
+            secret_key=secret_key,
+        )
+        headers["user-agent"] = USER_AGENT
+        return headers
+
+
+def sigv4_authorization(
+    *,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    region: str,
+    access_key: str,
+    secret_key: str,
+    service: str = SERVICE,
+) -> str:
+    """The ``Authorization`` header of AWS Signature Version 4 over every header given (names in
+    lower case, ``x-amz-date`` among them) and the body; no query string."""
+    timestamp = headers["x-amz-date"]
+    date = timestamp[:8]
+    names = sorted(headers)
+    canonical_request = "\n".join(
+        [
+            method,
+            path,
+            "",
+            "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in names),
+            ";".join(names),
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    scope = f"{date}/{region}/{service}/aws4_request"
+    string_to_sign = "\n".join(
+        [
+            "AWS4-HMAC-SHA256",
+            timestamp,
+            scope,
+            hashlib.sha256(canonical_request.encode()).hexdigest(),
+        ]
+    )
+    key = f"AWS4{secret_key}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    return (
+        f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
+        f"SignedHeaders={';'.join(names)}, Signature={signature}"
+    )
+
+
+def default_endpoint(region: str) -> str | None:
+    """DynamoDB's regional endpoint, for the partitions whose naming we know; else None."""
+    if region.startswith(_OTHER_PARTITIONS):
+        return None
+    for prefix, suffix in _PARTITION_SUFFIXES:
+        if region.startswith(prefix):
+            return f"https://dynamodb.{region}.{suffix}"
+    return f"https://dynamodb.{region}.amazonaws.com"
+
+
+def _credentials(environ: Mapping[str, str]) -> tuple[str, str, str | None] | None:
+    """Read at each request, as the environment is where Lambda puts them."""
+    access_key = environ.get("AWS_ACCESS_KEY_ID")
+    secret_key = environ.get("AWS_SECRET_ACCESS_KEY")
+    if not access_key or not secret_key:
+        return None
+    return access_key, secret_key, environ.get("AWS_SESSION_TOKEN") or None
+
+
+def _error(status: int, payload: bytes) -> DynamoDBError:
+    code = f"HTTP{status}"
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("__type"), str):
+        code = answer["__type"].rpartition("#")[2] or code
+    throttling = status == 429 or code in THROTTLING_CODES
+    retryable = throttling or status in TRANSIENT_STATUSES or code in TRANSIENT_CODES
+    return DynamoDBError(code, retryable=retryable, throttling=throttling)

@@ -1,0 +1,264 @@
+"""DynamoDBLite does what boto3 did for the webhook: the same signature, endpoint and retries.
+
+Signatures are checked against botocore's own signer (DynamoDB Local checks none); connection
+handling and retries against a loopback server that answers as DynamoDB's JSON protocol does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from botocore import auth as botocore_auth
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from wix_fulfillment.adapters.dynamodb_lite import (
+    CONTENT_TYPE,
+    DynamoDBError,
+    DynamoDBLite,
+    default_endpoint,
+    sigv4_authorization,
+)
+
+LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+@pytest.mark.parametrize("session_token", [None, "IQoJb3JpZ2luX2VjE//token"])
+def test_the_signature_is_botocores(
+    monkeypatch: pytest.MonkeyPatch, session_token: str | None
+) -> None:
+    now = datetime(2026, 11, 22, 14, 5, 9, tzinfo=UTC)
+    body = b'{"TableName":"orders","Item":{"pk":{"S":"ORDER#a#b"}}}'
+    monkeypatch.setattr(botocore_auth, "get_current_datetime", lambda: now.replace(tzinfo=None))
+    request = AWSRequest(
+        method="POST",
+        url="https://dynamodb.eu-west-1.amazonaws.com/",
+        data=body,
+        headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": "DynamoDB_20120810.PutItem"},
+    )
+    SigV4Auth(
+        Credentials("AKIDEXAMPLE", "secret/key+example", session_token), "dynamodb", "eu-west-1"
+    ).add_auth(request)
+    headers = {
+        "content-type": CONTENT_TYPE,
+        "host": "dynamodb.eu-west-1.amazonaws.com",
+        "x-amz-date": "20261122T140509Z",
+        "x-amz-target": "DynamoDB_20120810.PutItem",
+    }
+    if session_token:
+        headers["x-amz-security-token"] = session_token
+
+    ours = sigv4_authorization(
+        method="POST",
+        path="/",
+        headers=headers,
+        body=body,
+        region="eu-west-1",
+        access_key="AKIDEXAMPLE",
+        secret_key="secret/key+example",
+    )
+
+    assert ours == request.headers["Authorization"]
+
+
+def test_endpoints_follow_botocores_variables_and_partitions() -> None:
+    def endpoint_of(**environment: str) -> DynamoDBLite | None:
+        return DynamoDBLite.from_environment(
+            connect_timeout=1, read_timeout=1, max_attempts=2, environ=environment
+        )
+
+    assert endpoint_of(**LOCAL_ENVIRONMENT) is not None
+    assert endpoint_of(**{**LOCAL_ENVIRONMENT, "AWS_ACCESS_KEY_ID": ""}) is None
+    assert endpoint_of(**{**LOCAL_ENVIRONMENT, "AWS_DEFAULT_REGION": ""}) is None
+    assert endpoint_of(**LOCAL_ENVIRONMENT, AWS_USE_FIPS_ENDPOINT="true") is None
+    assert endpoint_of(**LOCAL_ENVIRONMENT, AWS_USE_DUALSTACK_ENDPOINT="true") is None
+    assert endpoint_of(**{**LOCAL_ENVIRONMENT, "AWS_DEFAULT_REGION": "us-isob-east-1"}) is None
+    # An endpoint given explicitly wins, as AWS_ENDPOINT_URL_DYNAMODB does in boto3.
+    assert (
+        endpoint_of(**LOCAL_ENVIRONMENT, AWS_USE_FIPS_ENDPOINT="true", AWS_ENDPOINT_URL="http://x")
+        is not None
+    )
+    assert default_endpoint("eu-west-1") == "https://dynamodb.eu-west-1.amazonaws.com"
+    assert default_endpoint("cn-north-1") == "https://dynamodb.cn-north-1.amazonaws.com.cn"
+    assert default_endpoint("us-gov-west-1") == "https://dynamodb.us-gov-west-1.amazonaws.com"
+
+
+class FakeDynamoDB(ThreadingHTTPServer):
+    """Answers each request with the next scripted (status, body, close afterwards)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.script: list[tuple[int, dict[str, Any], bool]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.connections: set[tuple[str, int]] = set()
+        self.closed = threading.Event()
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.closed.set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FakeDynamoDB
+
+    def do_POST(self) -> None:
+        length = int(self.headers["content-length"])
+        self.server.requests.append(
+            {
+                "target": self.headers["x-amz-target"],
+                "authorization": self.headers["authorization"],
+                "body": json.loads(self.rfile.read(length)),
+            }
+        )
+        self.server.connections.add(self.client_address)
+        status, body, close = self.server.script.pop(0) if self.server.script else (200, {}, False)
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", CONTENT_TYPE)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        # Closing without saying so: as a server does with a connection idle for too long.
+        self.close_connection = close
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[FakeDynamoDB]:
+    fake = FakeDynamoDB()
+    thread = threading.Thread(target=fake.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield fake
+    fake.shutdown()
+    fake.server_close()
+
+
+def client_of(server: FakeDynamoDB, sleeps: list[float]) -> DynamoDBLite:
+    return DynamoDBLite(
+        server.url,
+        "eu-west-1",
+        connect_timeout=1.0,
+        read_timeout=2.0,
+        max_attempts=2,
+        environ=LOCAL_ENVIRONMENT,
+        sleep=sleeps.append,
+    )
+
+
+def error(code: str) -> dict[str, str]:
+    return {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "as DynamoDB says"}
+
+
+def test_a_put_is_one_signed_request_on_a_kept_alive_connection(server: FakeDynamoDB) -> None:
+    client = client_of(server, [])
+
+    client.put_item("orders", {"pk": {"S": "ORDER#a#1"}}, "attribute_not_exists(pk)")
+    client.put_item("orders", {"pk": {"S": "ORDER#a#2"}}, "attribute_not_exists(pk)")
+
+    assert [request["target"] for request in server.requests] == ["DynamoDB_20120810.PutItem"] * 2
+    assert server.requests[0]["body"] == {
+        "TableName": "orders",
+        "Item": {"pk": {"S": "ORDER#a#1"}},
+        "ConditionExpression": "attribute_not_exists(pk)",
+    }
+    assert server.requests[0]["authorization"].startswith(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
+    )
+    assert len(server.connections) == 1
+
+
+def test_a_connection_the_server_closed_is_replaced_without_using_a_retry(
+    server: FakeDynamoDB,
+) -> None:
+    sleeps: list[float] = []
+    client = client_of(server, sleeps)
+    server.script = [(200, {}, True), (200, {}, False)]
+
+    client.put_item("orders", {"pk": {"S": "a"}}, "attribute_not_exists(pk)")
+    assert server.closed.wait(5)
+    time.sleep(0.05)  # the FIN crossing loopback
+    client.put_item("orders", {"pk": {"S": "b"}}, "attribute_not_exists(pk)")
+
+    assert len(server.requests) == 2
+    assert len(server.connections) == 2
+    assert sleeps == []
+
+
+def test_a_failed_condition_is_its_code_and_is_not_retried(server: FakeDynamoDB) -> None:
+    sleeps: list[float] = []
+    server.script = [(400, error("ConditionalCheckFailedException"), False)]
+
+    with pytest.raises(DynamoDBError) as raised:
+        client_of(server, sleeps).put_item("orders", {"pk": {"S": "a"}}, "x")
+
+    assert raised.value.code == "ConditionalCheckFailedException"
+    assert not raised.value.retryable
+    assert len(server.requests) == 1
+    assert sleeps == []
+
+
+def test_throttling_is_retried_once_after_a_jittered_second_at_most(
+    server: FakeDynamoDB,
+) -> None:
+    sleeps: list[float] = []
+    server.script = [(400, error("ProvisionedThroughputExceededException"), False)]
+
+    client_of(server, sleeps).put_item("orders", {"pk": {"S": "a"}}, "x")
+
+    assert len(server.requests) == 2
+    [delay] = sleeps
+    assert 0 <= delay <= 1.0
+
+
+def test_server_errors_are_retried_then_given_up(server: FakeDynamoDB) -> None:
+    sleeps: list[float] = []
+    server.script = [(500, error("InternalServerError"), False)] * 3
+
+    with pytest.raises(DynamoDBError) as raised:
+        client_of(server, sleeps).put_item("orders", {"pk": {"S": "a"}}, "x")
+
+    assert raised.value.code == "InternalServerError"
+    assert len(server.requests) == 2
+    [delay] = sleeps
+    assert 0 <= delay <= 0.025
+
+
+def test_an_unreachable_endpoint_is_a_retryable_error(server: FakeDynamoDB) -> None:
+    sleeps: list[float] = []
+    url = server.url
+    server.shutdown()
+    server.server_close()
+    client = DynamoDBLite(
+        url,
+        "eu-west-1",
+        connect_timeout=0.5,
+        read_timeout=0.5,
+        max_attempts=2,
+        environ=LOCAL_ENVIRONMENT,
+        sleep=sleeps.append,
+    )
+
+    with pytest.raises(DynamoDBError) as raised:
+        client.put_item("orders", {"pk": {"S": "a"}}, "x")
+
+    assert raised.value.code == "ConnectionRefusedError"
+    assert len(sleeps) == 1
