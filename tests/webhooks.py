@@ -83,6 +83,50 @@ def webhook_event(token: str, *, base64_encoded: bool = False) -> dict[str, Any]
     return http_api_event(token, base64_encoded=base64_encoded)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What API Gateway hands the function: the body as a string, base64 or not (or none)."""
+
+    body: str | None
+    base64_encoded: bool = False
+
+    def event(self) -> dict[str, Any]:
+        event = http_api_event("")
+        event["isBase64Encoded"] = self.base64_encoded
+        if self.body is None:
+            del event["body"]
+        else:
+            event["body"] = self.body
+        return event
+
+
+class Raw:
+    """JSON text placed verbatim where a value goes: what ``json.dumps`` will not write (an
+    integer of 5,000 digits, nesting deeper than any parser allows)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def to_json(value: Any) -> str:
+    """``json.dumps``, with each :class:`Raw` value spliced in as its text."""
+    raws: list[str] = []
+
+    def placeholder(raw: object) -> str:
+        if not isinstance(raw, Raw):
+            raise TypeError(f"not JSON: {type(raw).__name__}")
+        raws.append(raw.text)
+        return f"@@raw-{len(raws) - 1}@@"
+
+    text = json.dumps(value, default=placeholder)
+    for index, raw_text in enumerate(raws):
+        text = text.replace(f'"@@raw-{index}@@"', raw_text)
+    return text
+
+
+RS256_HEADER: Final = b'{"alg":"RS256","typ":"JWT"}'
+
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 

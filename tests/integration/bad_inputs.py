@@ -28,39 +28,25 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import jwt
+from jwt.algorithms import RSAAlgorithm
 
-from infra.apigw_events import http_api_event
 from tests.webhooks import (
     INSTANCE_ID,
+    RS256_HEADER,
     SEED_EVENT_ID,
+    Delivery,
     KeyPair,
+    Raw,
     b64url,
     sign_raw,
+    to_json,
     valid_claims,
 )
 from wix_fulfillment.adapters.settings import DEFAULT_MAX_WEBHOOK_BODY_BYTES
 
 LIMIT: Final = DEFAULT_MAX_WEBHOOK_BODY_BYTES
-RS256_HEADER: Final = b'{"alg":"RS256","typ":"JWT"}'
 DEEP: Final = 100_000
 """Nesting depth far past the JSON parser's recursion limit."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What API Gateway hands the function: the body as a string, base64 or not (or none)."""
-
-    body: str | None
-    base64_encoded: bool = False
-
-    def event(self) -> dict[str, Any]:
-        event = http_api_event("")
-        event["isBase64Encoded"] = self.base64_encoded
-        if self.body is None:
-            del event["body"]
-        else:
-            event["body"] = self.body
-        return event
 
 
 @dataclass(frozen=True)
@@ -71,35 +57,11 @@ class BadInput:
     """Builds the delivery from the app's keys and another key pair."""
 
 
-class Raw:
-    """JSON text placed verbatim where a value goes: what ``json.dumps`` will not write (an
-    integer of 5,000 digits, nesting deeper than any parser allows)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
 _DELETE: Final = object()
 Path = tuple[str | int, ...]
 Change = Callable[[Any], None]
 ORDER: Final[Path] = ("actionEvent", "body", "order")
 LINE: Final[Path] = (*ORDER, "lineItems", 0)
-
-
-def to_json(value: Any) -> str:
-    """``json.dumps``, with each :class:`Raw` value spliced in as its text."""
-    raws: list[str] = []
-
-    def placeholder(raw: object) -> str:
-        if not isinstance(raw, Raw):
-            raise TypeError(f"not JSON: {type(raw).__name__}")
-        raws.append(raw.text)
-        return f"@@raw-{len(raws) - 1}@@"
-
-    text = json.dumps(value, default=placeholder)
-    for index, raw_text in enumerate(raws):
-        text = text.replace(f'"@@raw-{index}@@"', raw_text)
-    return text
 
 
 def put(path: Path, value: Any) -> Change:
@@ -185,6 +147,19 @@ def _rs512(keys: KeyPair) -> str:
 
 def _claims_bytes(**changes: Any) -> bytes:
     return to_json(valid_claims() | changes).encode()
+
+
+def _forged_with_key_in_header(header_field: str) -> Callable[[KeyPair, KeyPair], Delivery]:
+    """Signed with the forger's key, which the header offers (as a JWK, or a URL to fetch it
+    from): a verifier that trusts the token to name its own key would accept it."""
+
+    def forge(keys: KeyPair, other: KeyPair) -> Delivery:
+        jwk = json.loads(RSAAlgorithm.to_jwk(other.private_key.public_key()))
+        offered = jwk if header_field == "jwk" else "https://CANARY.example/jwks.json"
+        header = {"alg": "RS256", "typ": "JWT", header_field: offered}
+        return Delivery(sign_raw(other, to_json(header).encode(), _claims_bytes()))
+
+    return forge
 
 
 def _padded_token_over_limit(keys: KeyPair) -> str:
@@ -390,6 +365,8 @@ def corpus() -> list[BadInput]:
         *(_webhook(name, put(path, value), status) for name, path, value, status in WEBHOOK_CASES),
         *(_claims(name, put(path, value), status) for name, path, value, status in CLAIMS_CASES),
         *(_token(name, make) for name, make in TOKEN_CASES),
+        BadInput("forged_with_its_jwk_in_the_header", 401, _forged_with_key_in_header("jwk")),
+        BadInput("forged_with_a_jku_in_the_header", 401, _forged_with_key_in_header("jku")),
         *(_body(name, status, make) for name, status, make in BODY_CASES),
     ]
     names = [case.name for case in cases]
