@@ -11,7 +11,7 @@ NODE_READY := $(NPM_DIR)/node_modules/.installed
 PERF_NODE_DIR := tests/perf/node
 PERF_NODE_READY := $(PERF_NODE_DIR)/node_modules/.installed
 
-.PHONY: help install java lint template-check test unit events dynamodb-local local demo chaos bench clean
+.PHONY: help install java lint template-check test unit fuzz events dynamodb-local local demo chaos bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ test: install lint template-check ## everything CI runs: lint, template checks, 
 
 unit: $(PYTHON_READY) ## the pure unit tests only (no DynamoDB Local)
 	$(BIN)/pytest tests/unit
+
+fuzz: install ## property-based fuzzing of the webhook and the plan: 5,000 random examples each
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/fuzz
 
 events: $(PYTHON_READY) ## regenerate infra/events/*.json and infra/env.json
 	$(BIN)/python -m infra.sample_events
