@@ -1,0 +1,192 @@
+"""Benchmark 6: each function's deployment package from ``sam build``, zipped as ``sam deploy``
+uploads it, and what dominates it.
+
+The SAM CLI lives in its own virtualenv (``.venv-sam``, made here on first use with Python 3.13
+when there is one, as the runtime is python3.13): it pins packages of its own that the project's
+do not need. ``sam build`` runs without Docker: its pip workflow downloads the arm64
+(manylinux aarch64) wheels the template's ``Architectures: [arm64]`` asks for, and needs a
+``python3.13`` on PATH, which is put there when found.
+
+The python3.13 runtime ships boto3 and botocore, so bundling them is a choice (a pinned version
+against a smaller package): the size without them is reported beside the size as built. Nothing
+in requirements is changed here; that trade-off is measured, not made.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from infra.template import load_template
+from tests.perf.figures import Row
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+SAM_VENV: Final = REPO_ROOT / ".venv-sam"
+SAM_CLI_REQUIREMENT: Final = "aws-sam-cli==1.170.0"
+PYTHON_CANDIDATES: Final = ("python3.13", "/root/.pyenv/versions/3.13.0/bin/python3.13")
+RUNTIME_PROVIDED: Final = ("boto3", "botocore", "s3transfer")
+"""What the Lambda python3.13 runtime already has (with their own dependencies jmespath,
+python-dateutil, six and urllib3, which the worker needs anyway and are counted as bundled)."""
+TOP_PACKAGES: Final = 6
+MB: Final = 1024 * 1024
+
+
+def sam_executable() -> Path:
+    """``.venv-sam/bin/sam``, installed first when missing (a minute or two, once)."""
+    sam = SAM_VENV / "bin" / "sam"
+    if sam.exists():
+        return sam
+    python = str(python313() or sys.executable)
+    print(f"  installing the SAM CLI into {SAM_VENV.name} (with {python}) ...", flush=True)
+    subprocess.run([python, "-m", "venv", str(SAM_VENV)], check=True)
+    pip = [str(SAM_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, SAM_CLI_REQUIREMENT], check=True)
+    print("  SAM CLI installed", flush=True)
+    return sam
+
+
+def python313() -> Path | None:
+    """A real Python 3.13 (not a version manager's shim, which sam's check refuses)."""
+    for name in PYTHON_CANDIDATES:
+        found = shutil.which(name)
+        if found is None:
+            continue
+        completed = subprocess.run(
+            [
+                found,
+                "-c",
+                "import sys; assert sys.version_info[:2] == (3, 13); print(sys.executable)",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode == 0:
+            return Path(completed.stdout.strip())
+    return None
+
+
+def sam_build(build_dir: Path) -> None:
+    """``sam build`` of template.yaml into ``build_dir``, with python3.13 on PATH if there is
+    one (the template's runtime), telemetry off."""
+    path = os.environ.get("PATH", "")
+    python = python313()
+    if python is not None:
+        path = os.pathsep.join([str(python.parent), path])
+    print("  sam build (arm64, python3.13) ...", flush=True)
+    completed = subprocess.run(
+        [
+            str(sam_executable()),
+            "build",
+            "--template-file",
+            str(REPO_ROOT / "template.yaml"),
+            "--build-dir",
+            str(build_dir),
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PATH": path, "SAM_CLI_TELEMETRY": "0"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"sam build failed:\n{completed.stdout[-2000:]}{completed.stderr[-3000:]}"
+        )
+
+
+def functions(template: Mapping[str, Any]) -> list[str]:
+    return [
+        name
+        for name, resource in template["Resources"].items()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    ]
+
+
+def zipped(folder: Path, target: Path, leave_out: Iterable[str] = ()) -> Counter[str]:
+    """Zip ``folder`` as ``sam deploy`` does (deflate); compressed bytes per top-level entry,
+    a package's ``*.dist-info`` and ``*.data`` counted under its distribution's name."""
+    skipped = tuple(leave_out)
+    sizes: Counter[str] = Counter()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            relative = path.relative_to(folder)
+            top = _distribution(relative.parts[0])
+            if top in skipped:
+                continue
+            archive.write(path, relative.as_posix())
+            sizes[top] += archive.getinfo(relative.as_posix()).compress_size
+    return sizes
+
+
+def _distribution(entry: str) -> str:
+    name = entry.removesuffix(".py")
+    for suffix in (".dist-info", ".data"):
+        if name.endswith(suffix):
+            return name.removesuffix(suffix).rsplit("-", 1)[0].replace("_", "-").lower()
+    return name
+
+
+def _elf_machine(path: Path) -> str:
+    """The architecture an ELF shared object is built for (its header's e_machine)."""
+    with path.open("rb") as stream:
+        header = stream.read(20)
+    machine = int.from_bytes(header[18:20], "little")
+    return {0xB7: "aarch64", 0x3E: "x86-64"}.get(machine, f"machine {machine:#x}")
+
+
+def run() -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as temporary:
+        work = Path(temporary)
+        sam_build(work / "build")
+        for function in functions(load_template()):
+            folder = work / "build" / function
+            unzipped = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+            machines = {_elf_machine(path) for path in folder.rglob("*.so")}
+            compiled = sum(1 for _ in folder.rglob("*.pyc"))
+            as_built = zipped(folder, work / f"{function}.zip")
+            zipped(folder, work / f"{function}-lean.zip", RUNTIME_PROVIDED)
+            size = (work / f"{function}.zip").stat().st_size / MB
+            lean = (work / f"{function}-lean.zip").stat().st_size / MB
+            top = ", ".join(
+                f"{name} {bytes_ / MB:.1f}" for name, bytes_ in as_built.most_common(TOP_PACKAGES)
+            )
+            rows.append(
+                Row(
+                    f"{function} package (sam build, zipped)",
+                    size,
+                    "MB",
+                    note=f"unzipped {unzipped / MB:.1f} MB; largest (MB zipped): {top}; "
+                    f"native code: {', '.join(sorted(machines)) or 'none'}; "
+                    f"{compiled} .pyc files",
+                )
+            )
+            rows.append(
+                Row(
+                    f"{function} package without {', '.join(RUNTIME_PROVIDED)}",
+                    lean,
+                    "MB",
+                    "as built",
+                    size,
+                    note="the python3.13 runtime ships them; bundled today (pinned versions)",
+                )
+            )
+    return rows
+
+
+if __name__ == "__main__":
+    from tests.perf.figures import markdown_table
+
+    print(markdown_table(run()))
