@@ -8,6 +8,10 @@ the answer; the child stamps ``perf_counter`` (CLOCK_MONOTONIC, shared with us) 
 first answer are also reported apart. Runs alternate ours / naive, after a discarded warm-up
 pair, so drift in a busy machine hits both alike.
 
+Then the same again as packaged: the function's folder as ``sam build`` lays it out (the
+requirements installed with pip's ``--target``, the code) without any .pyc, as Lambda runs it
+from a read-only /var/task, so every import outside the standard library compiles its module.
+
 Warm: one process per handler serves 1,000 deliveries of new orders (after 20 untimed ones),
 then 200 repeats of them (duplicates); p50 and p99 of each.
 
@@ -22,11 +26,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -59,6 +65,7 @@ CHILD: Final = Path(__file__).resolve().parent / "lambda_child.py"
 OURS: Final = "wix_fulfillment.handlers.webhook"
 NAIVE: Final = "tests.perf.naive_webhook"
 NAIVE_NAME: Final = "naive Powertools"
+PACKAGED_NAIVE: Final = "naive_webhook"
 COLD_RUNS: Final = int(os.environ.get("BENCH_COLD_RUNS", "15"))
 WARM_DELIVERIES: Final = 1000
 WARM_DUPLICATES: Final = 200
@@ -252,15 +259,20 @@ def run() -> list[Row]:
         envs = {
             module: environment(dynamodb.endpoint_url, tables[module]) for module in (OURS, NAIVE)
         }
-        runs: dict[str, list[ColdRun]] = {OURS: [], NAIVE: []}
-        for number in range(COLD_RUNS + 1):
-            order = (OURS, NAIVE) if number % 2 else (NAIVE, OURS)
-            for module in order:
-                measured = cold_start(module, deliveries.new(), envs[module], work)
-                if number:  # the first pair warms the disk cache and DynamoDB Local's JIT
-                    runs[module].append(measured)
-            print(f"  cold starts: {number}/{COLD_RUNS} pairs", flush=True)
+        runs = cold_starts(
+            {OURS: (OURS, envs[OURS]), NAIVE: (NAIVE, envs[NAIVE])}, deliveries, work
+        )
         breakdown = {module: import_breakdown(module, envs[module]) for module in (OURS, NAIVE)}
+        print("  packaging as sam build does, without .pyc ...", flush=True)
+        task_root = packaged_task_root(work)
+        packaged = {
+            OURS: (OURS, packaged_environment(envs[OURS], task_root)),
+            NAIVE: (PACKAGED_NAIVE, packaged_environment(envs[NAIVE], task_root)),
+        }
+        packaged_runs = cold_starts(packaged, deliveries, work)
+        print("  the same package with .pyc compiled, as a build step could ...", flush=True)
+        compile_task_root(task_root)
+        compiled_runs = cold_starts(packaged, deliveries, work)
 
         warm: dict[str, tuple[list[float], Counter[str]]] = {}
         fresh = [deliveries.new() for _ in range(WARMUP_DELIVERIES + WARM_DELIVERIES)]
@@ -268,7 +280,125 @@ def run() -> list[Row]:
         for module in (OURS, NAIVE):
             print(f"  warm: {len(events)} deliveries to {module}", flush=True)
             warm[module] = warm_latencies(module, events, envs[module], work)
-    return cold_rows(runs, breakdown) + warm_rows(warm)
+    return (
+        cold_rows(runs, breakdown) + packaged_rows(packaged_runs, compiled_runs) + warm_rows(warm)
+    )
+
+
+def cold_starts(
+    handlers: Mapping[str, tuple[str, Mapping[str, str]]], deliveries: Deliveries, work: Path
+) -> dict[str, list[ColdRun]]:
+    """COLD_RUNS cold starts of each handler (module, environment), alternating, after a pair
+    that warms the disk cache and DynamoDB Local's JIT and is not counted."""
+    runs: dict[str, list[ColdRun]] = {name: [] for name in handlers}
+    for number in range(COLD_RUNS + 1):
+        for name in list(handlers)[:: 1 if number % 2 else -1]:
+            module, env = handlers[name]
+            measured = cold_start(module, deliveries.new(), env, work)
+            if number:
+                runs[name].append(measured)
+        print(f"  cold starts: {number}/{COLD_RUNS} pairs", flush=True)
+    return runs
+
+
+def packaged_task_root(work: Path) -> Path:
+    """What ``sam build`` puts in a function's folder (the requirements, the code) with no
+    .pyc, as Lambda runs it: /var/task is read-only, so every cold start compiles each module it
+    imports outside the runtime's standard library. The naive handler and its X-Ray SDK too."""
+    root = work / "task"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(root),
+            "-r",
+            str(FUNCTIONS_DIR / "requirements.txt"),
+            _dev_requirement("aws-xray-sdk"),
+        ],
+        check=True,
+    )
+    shutil.copytree(
+        FUNCTIONS_DIR / "wix_fulfillment",
+        root / "wix_fulfillment",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copy(Path(__file__).with_name("naive_webhook.py"), root / f"{PACKAGED_NAIVE}.py")
+    return root
+
+
+def compile_task_root(task_root: Path) -> None:
+    """What a build step could add: .pyc beside the sources, checked by hash rather than by
+    modification time (a zip keeps times to 2 s, which would void time-checked ones). Unchecked:
+    the package never changes once deployed."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(task_root),
+        ],
+        check=True,
+    )
+
+
+def packaged_environment(env: Mapping[str, str], task_root: Path) -> dict[str, str]:
+    return {
+        **env,
+        "PYTHONPATH": str(task_root),
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def _dev_requirement(name: str) -> str:
+    """The pinned requirement for ``name`` among pyproject's dev dependencies."""
+    with (REPO_ROOT / "pyproject.toml").open("rb") as stream:
+        dev = tomllib.load(stream)["project"]["optional-dependencies"]["dev"]
+    requirement: str = next(line for line in dev if line.split("==")[0] == name)
+    return requirement
+
+
+def packaged_rows(
+    runs: Mapping[str, Sequence[ColdRun]], compiled: Mapping[str, Sequence[ColdRun]]
+) -> list[Row]:
+    ours, naive = runs[OURS], runs[NAIVE]
+    return [
+        Row(
+            "webhook cold start as packaged (no .pyc): process start to first answer",
+            _ms([run.to_first_answer for run in ours]),
+            "ms",
+            NAIVE_NAME,
+            _ms([run.to_first_answer for run in naive]),
+            note=f"median of {len(ours)}; what Lambda runs: sam build writes no .pyc and "
+            "/var/task is read-only, so imports compile",
+        ),
+        Row(
+            "webhook cold start as packaged (no .pyc): handler module import",
+            _ms([run.import_seconds for run in ours]),
+            "ms",
+            NAIVE_NAME,
+            _ms([run.import_seconds for run in naive]),
+            note=f"median of {len(ours)}",
+        ),
+        Row(
+            "webhook cold start as packaged with .pyc (compileall): start to first answer",
+            _ms([run.to_first_answer for run in compiled[OURS]]),
+            "ms",
+            NAIVE_NAME,
+            _ms([run.to_first_answer for run in compiled[NAIVE]]),
+            note=f"median of {len(compiled[OURS])}; not what sam build makes today: "
+            "a build step (python3.13 -m compileall --invalidation-mode unchecked-hash) would",
+        ),
+    ]
 
 
 def cold_rows(
