@@ -6,12 +6,16 @@ handling and retries against a loopback server that answers as DynamoDB's JSON p
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +23,10 @@ from botocore import auth as botocore_auth
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from wix_fulfillment.adapters.dynamodb_lite import (
     CONTENT_TYPE,
@@ -98,8 +106,12 @@ def test_endpoints_follow_botocores_variables_and_partitions() -> None:
 class FakeDynamoDB(ThreadingHTTPServer):
     """Answers each request with the next scripted (status, body, close afterwards)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.scheme = "http"
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+            self.scheme = "https"
         self.script: list[tuple[int, dict[str, Any], bool]] = []
         self.requests: list[dict[str, Any]] = []
         self.connections: set[tuple[str, int]] = set()
@@ -111,7 +123,7 @@ class FakeDynamoDB(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -142,14 +154,21 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def server() -> Iterator[FakeDynamoDB]:
-    fake = FakeDynamoDB()
+@contextmanager
+def serving(fake: FakeDynamoDB) -> Iterator[FakeDynamoDB]:
     thread = threading.Thread(target=fake.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield fake
-    fake.shutdown()
-    fake.server_close()
+    try:
+        yield fake
+    finally:
+        fake.shutdown()
+        fake.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[FakeDynamoDB]:
+    with serving(FakeDynamoDB()) as fake:
+        yield fake
 
 
 def client_of(server: FakeDynamoDB, sleeps: list[float]) -> DynamoDBLite:
@@ -262,3 +281,61 @@ def test_an_unreachable_endpoint_is_a_retryable_error(server: FakeDynamoDB) -> N
 
     assert raised.value.code == "ConnectionRefusedError"
     assert len(sleeps) == 1
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake dynamodb")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path, key_path = directory / "cert.pem", directory / "key.pem"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_path, key_path
+
+
+def test_https_endpoints_are_verified_with_aws_ca_bundle_as_boto3_does(tmp_path: Path) -> None:
+    certificate, key = self_signed_certificate(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(certificate, key)
+
+    def client(environ: dict[str, str], url: str) -> DynamoDBLite:
+        return DynamoDBLite(
+            url,
+            "eu-west-1",
+            connect_timeout=2.0,
+            read_timeout=2.0,
+            max_attempts=1,
+            environ=environ,
+        )
+
+    with serving(FakeDynamoDB(tls)) as server:
+        trusting = client({**LOCAL_ENVIRONMENT, "AWS_CA_BUNDLE": str(certificate)}, server.url)
+        trusting.put_item("orders", {"pk": {"S": "a"}}, "attribute_not_exists(pk)")
+        with pytest.raises(DynamoDBError) as raised:
+            client(LOCAL_ENVIRONMENT, server.url).put_item("orders", {"pk": {"S": "b"}}, "x")
+
+    assert len(server.requests) == 1
+    assert raised.value.code == "SSLCertVerificationError"
+    assert raised.value.retryable
