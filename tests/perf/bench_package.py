@@ -160,8 +160,10 @@ def run() -> list[Row]:
             zipped(folder, work / f"{function}-lean.zip", RUNTIME_PROVIDED)
             size = (work / f"{function}.zip").stat().st_size / MB
             lean = (work / f"{function}-lean.zip").stat().st_size / MB
+            entries = sum(as_built.values())
             top = ", ".join(
-                f"{name} {bytes_ / MB:.1f}" for name, bytes_ in as_built.most_common(TOP_PACKAGES)
+                f"{name} {bytes_ / MB:.1f} ({bytes_ / entries:.0%})"
+                for name, bytes_ in as_built.most_common(TOP_PACKAGES)
             )
             rows.append(
                 Row(
