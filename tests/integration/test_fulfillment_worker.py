@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from contextlib import redirect_stdout
+from typing import Any
 
 import pytest
 
@@ -250,3 +252,41 @@ def test_a_canceled_order_is_rejected_with_wixs_code_and_not_retried(
     # Refused, listed afresh, refused again: a refusal can be a passing error.
     assert worker_bed.calls("bulkCreate") + worker_bed.calls("create") == 2
     assert worker_bed.wix.client().order(order.order_id)["fulfillments"] == []
+
+
+def emitted(output: str) -> list[dict[str, Any]]:
+    lines = []
+    for line in output.splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if isinstance(entry, dict):
+                lines.append(entry)
+    return lines
+
+
+def test_metrics_are_emf_and_log_lines_carry_the_order(
+    worker_bed: WorkerBed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(site, order=sample_flow_order())
+    worker = worker_bed.load_worker()
+    records = worker_bed.stream.read()
+    worker_bed.wix.client().set_faults({"listByIds": {"throttleRate": 1.0}})
+    [throttled] = worker_bed.deliver(worker, records)
+    worker_bed.wix.client().clear_faults()
+    failed = {item["itemIdentifier"] for item in throttled["batchItemFailures"]}
+    worker_bed.deliver(worker, retried_records(records, failed))
+
+    entries = emitted(capsys.readouterr().out)
+    metric_names = {
+        metric["Name"]
+        for entry in entries
+        for directive in entry.get("_aws", {}).get("CloudWatchMetrics", [])
+        for metric in directive["Metrics"]
+    }
+    assert {"FulfillmentsCreated", "WixCallLatency", "WixErrors"} <= metric_names
+    assert any(entry.get("status") == "429" for entry in entries if "WixErrors" in entry)
+    [settled] = [entry for entry in entries if entry.get("message") == "order fulfilled"]
+    assert settled["order_id"] == order.order_id
+    assert settled["instance_id"] == site
+    assert "cold_start" in settled

@@ -40,6 +40,8 @@ module_name, function_name = sys.argv[1].rsplit(".", 1)
 handler = getattr(importlib.import_module(module_name), function_name)
 deadline = time.monotonic() + float(sys.argv[3])
 class Context:
+    function_name, memory_limit_in_mb, aws_request_id = "local", 512, "local-request"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:local"
     def get_remaining_time_in_millis(self):
         return int((deadline - time.monotonic()) * 1000)
 print(json.dumps(handler(json.load(open(sys.argv[2])), Context())))

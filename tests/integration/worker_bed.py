@@ -27,10 +27,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class LambdaContext:
-    """What the worker reads of Lambda's context: the time it has left."""
+    """Lambda's context as the worker and Powertools read it: the time left, who it is."""
 
     seconds: float = 300.0
     started: float = field(default_factory=time.monotonic)
+    function_name: str = "FulfillmentFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:Fulfillment"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self.seconds - (time.monotonic() - self.started)) * 1000)

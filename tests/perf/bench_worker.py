@@ -116,6 +116,9 @@ def our_worker(table: str, wix: WixSandbox) -> Callable[[dict[str, Any], Any], A
 
 
 class Context:
+    function_name, memory_limit_in_mb, aws_request_id = "bench", 512, "bench-request"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+
     def get_remaining_time_in_millis(self) -> int:
         return 300_000
 

@@ -14,6 +14,7 @@ DEFAULT_WIX_API_BASE_URL: Final = "https://www.wixapis.com"
 DEFAULT_FULFILLABLE_ITEM_TYPES: Final = "PHYSICAL"
 SHIPMENT_PROVIDERS: Final = ("none", "http")
 APP_SECRET_CACHE_SECONDS: Final = 300
+METRICS_NAMESPACE: Final = "WixOrderFulfillment"
 
 
 class ConfigurationError(RuntimeError):

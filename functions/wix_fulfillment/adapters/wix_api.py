@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,8 +43,13 @@ CONNECT_TIMEOUT_SECONDS: Final = 2.0
 READ_TIMEOUT_SECONDS: Final = 10.0
 MIN_SECONDS_FOR_A_REQUEST: Final = 1.0
 _RETRYABLE_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+_ORDER_ID_IN_PATH: Final = re.compile(r"(?<=/orders/)(?!bulk/)[^/]+")
 
 _pool = urllib3.PoolManager(maxsize=10, retries=False)
+
+
+CallObserver = Callable[[str, str, float], None]
+"""Told of every request: (what was called, its HTTP status or error name, seconds it took)."""
 
 
 class TokenUnavailable(WixUnavailable):
@@ -110,6 +116,7 @@ class WixApiClient:
         sleep: Callable[[float], None] = time.sleep,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         read_timeout: float = READ_TIMEOUT_SECONDS,
+        observe: CallObserver | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._credentials = credentials
@@ -119,6 +126,7 @@ class WixApiClient:
         self._sleep = sleep
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
+        self._observe = observe
 
     # --- the port ---
 
@@ -186,6 +194,10 @@ class WixApiClient:
         return CreateResult(request.order_id, _ids(fulfillments))
 
     # --- transport ---
+
+    def _observed(self, path: str, outcome: str, started: float) -> None:
+        if self._observe is not None:
+            self._observe(_endpoint(path), outcome, time.monotonic() - started)
 
     def _call(
         self,
@@ -257,6 +269,7 @@ class WixApiClient:
             timeout = urllib3.Timeout(
                 connect=min(self._connect_timeout, left), read=min(self._read_timeout, left)
             )
+            started = time.monotonic()
             try:
                 response = self._pool.request(
                     method,
@@ -266,11 +279,13 @@ class WixApiClient:
                     timeout=timeout,
                 )
             except (NewConnectionError, ConnectTimeoutError) as error:
+                self._observed(path, type(error).__name__, started)
                 # Nothing reached Wix: safe to send again, even a create.
                 failure: WixUnavailable = WixUnavailable(f"{method} {path}: cannot connect")
                 retry_after = None
                 cause: Exception = error
             except HTTPError as error:
+                self._observed(path, type(error).__name__, started)
                 if creates:
                     raise CreateOutcomeUnknown(
                         f"{method} {path}: {type(error).__name__}"
@@ -279,6 +294,7 @@ class WixApiClient:
                 retry_after = None
                 cause = error
             else:
+                self._observed(path, str(response.status), started)
                 if response.status < 300:
                     return _json_answer(response.data, creates)
                 failure = _failure(response)
@@ -293,6 +309,11 @@ class WixApiClient:
                 raise failure from cause
             self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _endpoint(path: str) -> str:
+    """A request's path without its order id, for metrics (``.../orders/{orderId}``)."""
+    return _ORDER_ID_IN_PATH.sub("{orderId}", path)
 
 
 def _backoff(attempt: int) -> float:

@@ -8,10 +8,11 @@ configured retries hands them to the dead-letter queue.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any, Protocol
+from collections import Counter, defaultdict
+from typing import Any, Final, Protocol
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from wix_fulfillment.adapters.orders_table import (
     WORKER_CLIENT_CONFIG,
@@ -20,7 +21,11 @@ from wix_fulfillment.adapters.orders_table import (
     dynamodb_client,
     order_from_image,
 )
-from wix_fulfillment.adapters.settings import FulfillmentSettings, app_secret_reader
+from wix_fulfillment.adapters.settings import (
+    METRICS_NAMESPACE,
+    FulfillmentSettings,
+    app_secret_reader,
+)
 from wix_fulfillment.adapters.shipment_provider import shipment_provider
 from wix_fulfillment.adapters.wix_api import WixApiClient, WixCredentials
 from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy
@@ -28,6 +33,13 @@ from wix_fulfillment.core.fulfillment_run import Collaborators, Outcome, fulfil_
 from wix_fulfillment.core.order_event import ApprovedOrder
 
 logger = Logger(service="wix-fulfillment")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="wix-fulfillment")
+OUTCOME_METRICS: Final = {
+    Outcome.FULFILLED: "FulfillmentsCreated",
+    Outcome.SKIPPED: "FulfillmentsSkipped",
+    Outcome.REJECTED: "FulfillmentsRejected",
+    Outcome.RETRY: "OrdersRetried",
+}
 
 
 class LambdaContext(Protocol):
@@ -45,6 +57,20 @@ _shipments = shipment_provider(_settings.shipment_provider, _settings.shipment_p
 _policy = FulfillmentPolicy(_settings.fulfillable_item_types)
 
 
+def observe_wix_call(endpoint: str, outcome: str, seconds: float) -> None:
+    """Every Wix call's latency; every failed one as an error, by status (or error name)."""
+    metrics.add_metric(name="WixCallLatency", unit=MetricUnit.Milliseconds, value=seconds * 1000)
+    if outcome.isdigit() and int(outcome) < 400:
+        return
+    with single_metric(
+        name="WixErrors", unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
+    ) as error:
+        error.add_dimension(name="status", value=outcome)
+        error.add_dimension(name="endpoint", value=endpoint)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     orders: dict[tuple[str, str], ApprovedOrder] = {}
     records_of: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -76,14 +102,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return context.get_remaining_time_in_millis() / 1000
 
     parts = Collaborators(
-        wix=WixApiClient(_settings.wix_api_base_url, _credentials, seconds_left),
+        wix=WixApiClient(
+            _settings.wix_api_base_url, _credentials, seconds_left, observe=observe_wix_call
+        ),
         shipments=_shipments,
         outcomes=_outcomes,
         policy=_policy,
     )
-    for (instance_id, order_id), result in fulfil_orders(
-        pending.values(), parts, seconds_left
-    ).items():
+    outcomes = fulfil_orders(pending.values(), parts, seconds_left)
+    for outcome, count in Counter(result.outcome for result in outcomes.values()).items():
+        metrics.add_metric(name=OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=count)
+    for (instance_id, order_id), result in outcomes.items():
         logger.info(
             f"order {result.outcome}",
             extra={"instance_id": instance_id, "order_id": order_id, "detail": result.detail},
