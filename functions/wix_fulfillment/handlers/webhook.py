@@ -10,21 +10,28 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from wix_fulfillment.adapters.order_intake import OrderStoreUnavailable, intake_table
-from wix_fulfillment.adapters.settings import WebhookSettings
+from wix_fulfillment.adapters.settings import METRICS_NAMESPACE, WebhookSettings
 from wix_fulfillment.adapters.wix_webhook import (
     InvalidToken,
     WebhookVerifier,
     load_webhook_public_key,
 )
-from wix_fulfillment.core.intake import take_in
+from wix_fulfillment.core.intake import IntakeOutcome, take_in
 from wix_fulfillment.core.order_event import ApprovedOrder, MalformedEvent
 
 logger = Logger(service="wix-webhook")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="wix-webhook")
+OUTCOME_METRICS: Final = {
+    IntakeOutcome.ACCEPTED: "WebhooksAccepted",
+    IntakeOutcome.DUPLICATE: "WebhooksDuplicate",
+    IntakeOutcome.IGNORED: "WebhooksIgnored",
+}
 
 # Built once per execution environment, during Lambda's init phase.
 _settings = WebhookSettings.from_environment()
@@ -36,22 +43,24 @@ class PayloadTooLarge(Exception):
     """The body is over the configured limit; nothing in it is looked at."""
 
 
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     try:
         token = _request_body(event, _settings.max_body_bytes)
         result = take_in(_verifier.verified_claims(token), _orders)
     except PayloadTooLarge:
-        logger.warning("webhook rejected", extra={"reason": "body too large"})
-        return _answer(413, {"error": "request body too large"})
+        return _rejected(413, "body too large", {"error": "request body too large"})
     except InvalidToken as error:
-        logger.warning("webhook rejected", extra={"reason": f"invalid token: {error}"})
-        return _answer(401, {"error": "invalid or expired webhook token"})
+        return _rejected(
+            401, "invalid token", {"error": "invalid or expired webhook token"}, str(error)
+        )
     except MalformedEvent as error:
-        logger.warning("webhook rejected", extra={"reason": f"malformed event: {error}"})
-        return _answer(400, {"error": f"malformed event: {error}"})
+        return _rejected(400, "malformed event", {"error": f"malformed event: {error}"}, str(error))
     except OrderStoreUnavailable as error:
         logger.error("order not stored; Wix will retry", extra={"reason": str(error)})
+        metrics.add_metric(name="WebhooksNotStored", unit=MetricUnit.Count, value=1)
         return _answer(503, {"error": "order could not be stored, retry later"})
+    metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
     if isinstance(result.event, ApprovedOrder):
         order = result.event
         logger.info(
@@ -68,6 +77,16 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             extra={"event_type": result.event.event_type, "reason": result.event.reason},
         )
     return _answer(200, {"status": result.outcome})
+
+
+def _rejected(status: int, reason: str, body: dict[str, str], detail: str = "") -> dict[str, Any]:
+    """A refused delivery: logged with why, counted by reason, answered without internals."""
+    logger.warning(
+        "webhook rejected", extra={"reason": f"{reason}: {detail}" if detail else reason}
+    )
+    metrics.add_dimension(name="reason", value=reason)  # this invocation's flush only
+    metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
+    return _answer(status, body)
 
 
 def _request_body(event: dict[str, Any], max_body_bytes: int) -> bytes:
