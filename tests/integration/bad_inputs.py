@@ -5,8 +5,8 @@ at run time with the test session's key, everything else is fixed, so a run is r
 The expected statuses follow the wire contract (README "Answers", design.md):
 
 - 401: the body is not a JWT signed RS256 with the app's key, unexpired, whose payload is a JSON
-  claims set. A genuinely signed payload that is not a JSON object, or whose ``exp`` is not a
-  number, is a bad token too: PyJWT refuses it before any of our parsing.
+  claims set. A genuinely signed payload that is not a JSON object in UTF-8, or whose ``exp`` is
+  not a number, is a bad token too: the verifier refuses it before the event is read.
 - 400: a verified token whose ``data`` content is not a well-formed Order Approved event. Anything
   stored must be valid text (no lone surrogates or control characters) of bounded size, and wrong
   JSON types are refused, not coerced: a ``shippable: "true"`` read as not shippable would lose a
