@@ -11,7 +11,7 @@ NODE_READY := $(NPM_DIR)/node_modules/.installed
 PERF_NODE_DIR := tests/perf/node
 PERF_NODE_READY := $(PERF_NODE_DIR)/node_modules/.installed
 
-.PHONY: help install java lint template-check test unit fuzz events dynamodb-local local demo chaos bench clean
+.PHONY: help install java lint template-check test unit fuzz events dynamodb-local local demo chaos bench build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -92,6 +92,14 @@ $(PERF_NODE_READY): $(PERF_NODE_DIR)/package.json $(PERF_NODE_DIR)/package-lock.
 BENCH_ARGS ?=
 bench: install $(PERF_NODE_READY) ## the benchmarks of issue 7: one table of figures (BENCH_ARGS="--only bench_verify")
 	$(BIN)/python -m tests.perf $(BENCH_ARGS)
+
+build: $(PYTHON_READY) ## sam build (arm64, Python 3.13) into .aws-sam/build, then check each function
+	$(BIN)/python -m infra.sam_build
+
+validate: $(PYTHON_READY) ## cfn-lint and sam validate --lint (the SAM CLI is installed in .venv-sam)
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/python -c 'from infra.sam_build import sam_executable; print(sam_executable())' >/dev/null
+	SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --region us-east-1
 
 clean: ## remove the venv, node packages and caches
 	rm -rf $(VENV) $(NPM_DIR)/node_modules $(PERF_NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam .local

@@ -14,10 +14,6 @@ in requirements is changed here; that trade-off is measured, not made.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections import Counter
@@ -25,83 +21,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from infra.sam_build import sam_build
 from infra.template import load_template
 from tests.perf.figures import Row
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[2]
-SAM_VENV: Final = REPO_ROOT / ".venv-sam"
-SAM_CLI_REQUIREMENT: Final = "aws-sam-cli==1.170.0"
-PYTHON_CANDIDATES: Final = ("python3.13", "/root/.pyenv/versions/3.13.0/bin/python3.13")
 RUNTIME_PROVIDED: Final = ("boto3", "botocore", "s3transfer")
 """What the Lambda python3.13 runtime already has (with their own dependencies jmespath,
 python-dateutil, six and urllib3, which the worker needs anyway and are counted as bundled)."""
 TOP_PACKAGES: Final = 6
 MB: Final = 1024 * 1024
-
-
-def sam_executable() -> Path:
-    """``.venv-sam/bin/sam``, installed first when missing (a minute or two, once)."""
-    sam = SAM_VENV / "bin" / "sam"
-    if sam.exists():
-        return sam
-    python = str(python313() or sys.executable)
-    print(f"  installing the SAM CLI into {SAM_VENV.name} (with {python}) ...", flush=True)
-    subprocess.run([python, "-m", "venv", str(SAM_VENV)], check=True)
-    pip = [str(SAM_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, SAM_CLI_REQUIREMENT], check=True)
-    print("  SAM CLI installed", flush=True)
-    return sam
-
-
-def python313() -> Path | None:
-    """A real Python 3.13 (not a version manager's shim, which sam's check refuses)."""
-    for name in PYTHON_CANDIDATES:
-        found = shutil.which(name)
-        if found is None:
-            continue
-        completed = subprocess.run(
-            [
-                found,
-                "-c",
-                "import sys; assert sys.version_info[:2] == (3, 13); print(sys.executable)",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode == 0:
-            return Path(completed.stdout.strip())
-    return None
-
-
-def sam_build(build_dir: Path) -> None:
-    """``sam build`` of template.yaml into ``build_dir``, with python3.13 on PATH if there is
-    one (the template's runtime), telemetry off."""
-    path = os.environ.get("PATH", "")
-    python = python313()
-    if python is not None:
-        path = os.pathsep.join([str(python.parent), path])
-    print("  sam build (arm64, python3.13) ...", flush=True)
-    completed = subprocess.run(
-        [
-            str(sam_executable()),
-            "build",
-            "--template-file",
-            str(REPO_ROOT / "template.yaml"),
-            "--build-dir",
-            str(build_dir),
-        ],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PATH": path, "SAM_CLI_TELEMETRY": "0"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(
-            f"sam build failed:\n{completed.stdout[-2000:]}{completed.stderr[-3000:]}"
-        )
 
 
 def functions(template: Mapping[str, Any]) -> list[str]:
