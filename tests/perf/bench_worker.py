@@ -34,6 +34,7 @@ WORKER_MODULES: Final = ("wix_fulfillment.adapters.wix_api", "wix_fulfillment.ha
 WIX_LIMIT_PER_MINUTE: Final = 200
 BENCH_ENVIRONMENT: Final = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_DISABLED": "true",
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": "us-east-1",
