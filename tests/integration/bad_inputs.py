@@ -294,6 +294,10 @@ TOKEN_CASES: Final[Sequence[tuple[str, Callable[[KeyPair], str]]]] = [
     ),
     ("payload_not_json", lambda keys: sign_raw(keys, RS256_HEADER, b"CANARY")),
     ("payload_a_json_array", lambda keys: sign_raw(keys, RS256_HEADER, b"[]")),
+    (
+        "payload_in_utf16",
+        lambda keys: sign_raw(keys, RS256_HEADER, _claims_bytes().decode().encode("utf-16")),
+    ),
     ("payload_empty_object", lambda keys: sign_raw(keys, RS256_HEADER, b"{}")),
     (
         "payload_deeply_nested",
@@ -364,6 +368,7 @@ def corpus() -> list[BadInput]:
         _envelope("anonymize_request_with_a_junk_order", _anonymized_with_junk, 200),
         *(_webhook(name, put(path, value), status) for name, path, value, status in WEBHOOK_CASES),
         *(_claims(name, put(path, value), status) for name, path, value, status in CLAIMS_CASES),
+        _claims("nbf_an_hour_ahead", lambda claims: claims.update(nbf=claims["iat"] + 3600), 401),
         *(_token(name, make) for name, make in TOKEN_CASES),
         BadInput("forged_with_its_jwk_in_the_header", 401, _forged_with_key_in_header("jwk")),
         BadInput("forged_with_a_jku_in_the_header", 401, _forged_with_key_in_header("jku")),
