@@ -12,6 +12,7 @@ import pytest
 
 from infra import list_fulfillments
 from infra.sample_events import sample_flow_order, seed_envelope
+from tests.conftest import function_log
 from tests.integration.worker_bed import LambdaContext, WorkerBed, retried_records
 from wix_fulfillment.core.fulfillment_run import MIN_SECONDS_FOR_A_ROUND
 
@@ -270,14 +271,15 @@ def test_metrics_are_emf_and_log_lines_carry_the_order(
     site = worker_bed.wix.client().create_site()
     [order] = worker_bed.place_orders(site, order=sample_flow_order())
     worker = worker_bed.load_worker()
-    records = worker_bed.stream.read()
-    worker_bed.wix.client().set_faults({"listByIds": {"throttleRate": 1.0}})
-    [throttled] = worker_bed.deliver(worker, records)
-    worker_bed.wix.client().clear_faults()
-    failed = {item["itemIdentifier"] for item in throttled["batchItemFailures"]}
-    worker_bed.deliver(worker, retried_records(records, failed))
+    with function_log("wix-fulfillment") as lines:
+        records = worker_bed.stream.read()
+        worker_bed.wix.client().set_faults({"listByIds": {"throttleRate": 1.0}})
+        [throttled] = worker_bed.deliver(worker, records)
+        worker_bed.wix.client().clear_faults()
+        failed = {item["itemIdentifier"] for item in throttled["batchItemFailures"]}
+        worker_bed.deliver(worker, retried_records(records, failed))
 
-    entries = emitted(capsys.readouterr().out)
+    entries = emitted(capsys.readouterr().out) + emitted(lines.getvalue())
     metric_names = {
         metric["Name"]
         for entry in entries

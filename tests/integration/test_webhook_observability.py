@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Handler
+from tests.conftest import Handler, function_log
 from tests.webhooks import SEED_EVENT_ID, SEED_ORDER_ID, KeyPair, signed_webhook, webhook_event
 
 pytestmark = pytest.mark.integration
@@ -42,15 +42,14 @@ def test_each_outcome_is_counted_and_logged_with_its_ids(
     webhook_keys: KeyPair,
     other_keys: KeyPair,
     capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    token = signed_webhook(webhook_keys)
-    for body in (token, token, signed_webhook(other_keys), "x" * (3 * 1024 * 1024)):
-        webhook_handler(webhook_event(body), None)
-    webhook_handler(
-        webhook_event(signed_webhook(webhook_keys, event_type="wix.ecom.v1.order_paid")), None
-    )
-
+    with function_log("wix-webhook") as lines:
+        token = signed_webhook(webhook_keys)
+        for body in (token, token, signed_webhook(other_keys), "x" * (3 * 1024 * 1024)):
+            webhook_handler(webhook_event(body), None)
+        webhook_handler(
+            webhook_event(signed_webhook(webhook_keys, event_type="wix.ecom.v1.order_paid")), None
+        )
     entries = json_lines(capsys.readouterr().out)
 
     assert metric_counts(entries) == {
@@ -60,10 +59,9 @@ def test_each_outcome_is_counted_and_logged_with_its_ids(
         ("WebhooksRejected", "body too large"): 1,
         ("WebhooksIgnored", ""): 1,
     }
-    [accepted] = [record for record in caplog.records if record.getMessage() == "order accepted"]
-    assert (accepted.__dict__["order_id"], accepted.__dict__["event_id"]) == (
-        SEED_ORDER_ID,
-        SEED_EVENT_ID,
-    )
-    logged = json.dumps(entries) + "".join(repr(record.__dict__) for record in caplog.records)
-    assert token.split(".")[1][:40] not in logged
+    logs = json_lines(lines.getvalue())
+    [accepted] = [entry for entry in logs if entry["message"] == "order accepted"]
+    assert (accepted["order_id"], accepted["event_id"]) == (SEED_ORDER_ID, SEED_EVENT_ID)
+    assert accepted["request_id"]
+    assert [entry["cold_start"] for entry in logs] == [True, False, False, False, False]
+    assert token.split(".")[1][:40] not in json.dumps(entries) + lines.getvalue()

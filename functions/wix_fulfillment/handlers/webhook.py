@@ -8,6 +8,7 @@ not be stored (so that Wix retries and nothing is lost).
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from datetime import timedelta
 from typing import Any, Final
@@ -39,12 +40,17 @@ _verifier = WebhookVerifier(load_webhook_public_key(_settings.webhook_public_key
 _orders = intake_table(_settings.table_name, timedelta(days=_settings.order_retention_days))
 
 
+_invocations = itertools.count()
+"""Invocations of this execution environment so far: the first one's logs say cold_start."""
+
+
 class PayloadTooLarge(Exception):
     """The body is over the configured limit; nothing in it is looked at."""
 
 
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    logger.append_keys(cold_start=next(_invocations) == 0, request_id=_request_id(event))
     try:
         token = _request_body(event, _settings.max_body_bytes)
         result = take_in(_verifier.verified_claims(token), _orders)
@@ -87,6 +93,11 @@ def _rejected(status: int, reason: str, body: dict[str, str], detail: str = "") 
     metrics.add_dimension(name="reason", value=reason)  # this invocation's flush only
     metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
     return _answer(status, body)
+
+
+def _request_id(event: dict[str, Any]) -> str:
+    """API Gateway's request id: what ties a log line to the request in API Gateway's logs."""
+    return str((event.get("requestContext") or {}).get("requestId", ""))
 
 
 def _request_body(event: dict[str, Any], max_body_bytes: int) -> bytes:
