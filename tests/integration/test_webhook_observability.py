@@ -65,3 +65,18 @@ def test_each_outcome_is_counted_and_logged_with_its_ids(
     assert accepted["request_id"]
     assert [entry["cold_start"] for entry in logs] == [True, False, False, False, False]
     assert token.split(".")[1][:40] not in json.dumps(entries) + lines.getvalue()
+
+
+def test_text_from_a_request_is_cut_short_in_the_logs(
+    webhook_handler: Handler, webhook_keys: KeyPair
+) -> None:
+    long_event_type = "wix.ecom.v1." + "x" * 100_000
+
+    with function_log("wix-webhook") as lines:
+        webhook_handler(
+            webhook_event(signed_webhook(webhook_keys, event_type=long_event_type)), None
+        )
+
+    [ignored] = json_lines(lines.getvalue())
+    assert ignored["message"] == "event ignored"
+    assert len(ignored["event_type"]) == 200

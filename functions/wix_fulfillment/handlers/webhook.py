@@ -28,6 +28,9 @@ from wix_fulfillment.core.order_event import ApprovedOrder, MalformedEvent
 
 logger = Logger(service="wix-webhook")
 metrics = Metrics(namespace=METRICS_NAMESPACE, service="wix-webhook")
+LOGGED_TEXT_LIMIT: Final = 200
+"""Text from a request (an event type, a verifier's reason quoting a header) is cut to this in
+logs: whoever sent it must not be able to fill the logs."""
 OUTCOME_METRICS: Final = {
     IntakeOutcome.ACCEPTED: "WebhooksAccepted",
     IntakeOutcome.DUPLICATE: "WebhooksDuplicate",
@@ -80,7 +83,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     else:
         logger.info(
             "event ignored",
-            extra={"event_type": result.event.event_type, "reason": result.event.reason},
+            extra={
+                "event_type": result.event.event_type[:LOGGED_TEXT_LIMIT],
+                "reason": result.event.reason,
+            },
         )
     return _answer(200, {"status": result.outcome})
 
@@ -88,7 +94,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
 def _rejected(status: int, reason: str, body: dict[str, str], detail: str = "") -> dict[str, Any]:
     """A refused delivery: logged with why, counted by reason, answered without internals."""
     logger.warning(
-        "webhook rejected", extra={"reason": f"{reason}: {detail}" if detail else reason}
+        "webhook rejected",
+        extra={"reason": f"{reason}: {detail[:LOGGED_TEXT_LIMIT]}" if detail else reason},
     )
     metrics.add_dimension(name="reason", value=reason)  # this invocation's flush only
     metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
