@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from infra.local_stack.wiring import read_wiring
 from infra.template import resource_properties
 
 ENV_VARS_PATH: Final = Path(__file__).resolve().parent / "env.json"
@@ -22,18 +23,17 @@ def function_handler(template: Mapping[str, Any], function_id: str) -> str:
     return handler
 
 
+def env_file_values(env_vars_path: Path, function_id: str) -> dict[str, Any]:
+    """What an env-vars file sets for a function: ``Parameters`` for all, then its own section."""
+    env_vars = json.loads(env_vars_path.read_text(encoding="utf-8"))
+    return {**env_vars.get("Parameters", {}), **env_vars.get(function_id, {})}
+
+
 def function_environment(
     template: Mapping[str, Any], function_id: str, env_vars_path: Path = ENV_VARS_PATH
 ) -> dict[str, str]:
-    declared: dict[str, Any] = {
-        **template.get("Globals", {})
-        .get("Function", {})
-        .get("Environment", {})
-        .get("Variables", {}),
-        **resource_properties(template, function_id).get("Environment", {}).get("Variables", {}),
-    }
-    env_vars = json.loads(env_vars_path.read_text(encoding="utf-8"))
-    overrides = {**env_vars.get("Parameters", {}), **env_vars.get(function_id, {})}
+    declared = read_wiring(template).functions[function_id].environment
+    overrides = env_file_values(env_vars_path, function_id)
     return {
         name: str(overrides.get(name, value if isinstance(value, str) else ""))
         for name, value in declared.items()

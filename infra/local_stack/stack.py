@@ -17,7 +17,7 @@ from infra.local_stack.functions import REPO_ROOT, FunctionPool
 from infra.local_stack.http_api import Exchange, HttpApi
 from infra.local_stack.streams import BatchReport, DeadLetterFile, StreamPoller
 from infra.local_stack.wiring import FunctionSpec, StackWiring, read_wiring
-from infra.sam_local import ENV_VARS_PATH
+from infra.sam_local import ENV_VARS_PATH, env_file_values
 from infra.sample_events import DEV_INSTANCE_ID, DEV_PRIVATE_KEY_PATH
 from infra.service import LocalService
 from infra.template import TEMPLATE_PATH, create_table_from_template, load_template
@@ -138,8 +138,7 @@ class LocalStack(LocalService):
     def function_environment(self, spec: FunctionSpec) -> dict[str, str]:
         """The template's variables for the function: the stack's own resources and endpoints
         first, then ``env.json`` (as for ``sam local invoke``), then the template's literals."""
-        env_file = json.loads(self.settings.env_vars_path.read_text(encoding="utf-8"))
-        from_file = {**env_file.get("Parameters", {}), **env_file.get(spec.logical_id, {})}
+        from_file = env_file_values(self.settings.env_vars_path, spec.logical_id)
         stack_values = self._stack_values()
         environment = dict(_LAMBDA_ENVIRONMENT)
         for name, declared in spec.environment.items():
