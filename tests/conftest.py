@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import io
-import logging
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -15,28 +12,13 @@ import pytest
 
 from infra.dynamodb_local import DynamoDBLocal
 from infra.template import create_table_from_template, load_template
-from tests.webhooks import KeyPair
+from tests.support.lambda_functions import ColdStart, Handler
+from tests.support.webhooks import KeyPair
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 WEBHOOK_HANDLER_MODULE = "wix_fulfillment.handlers.webhook"
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-ColdStart = Callable[[Sequence[str], Mapping[str, str]], Handler]
-
-
-@contextlib.contextmanager
-def function_log(logger_name: str) -> Iterator[io.StringIO]:
-    """The JSON lines a function's Powertools logger writes, as Lambda would ship them: its
-    handler keeps the stream it first had, so pytest's capture of a later test misses them."""
-    [handler] = logging.getLogger(logger_name).handlers
-    assert isinstance(handler, logging.StreamHandler)
-    lines = io.StringIO()
-    previous = handler.setStream(lines)
-    try:
-        yield lines
-    finally:
-        handler.setStream(previous)
 
 
 @pytest.fixture(scope="session")

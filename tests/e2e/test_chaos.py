@@ -9,7 +9,7 @@ import pytest
 
 from infra.chaos import run_chaos
 from infra.local_stack.stack import StackSettings
-from tests.e2e.log_hygiene import leaks, log_lines
+from tests.support.log_hygiene import leaks, log_lines
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from infra.order_status import order_status
 from infra.sample_events import DEV_INSTANCE_ID
 from infra.template import TEMPLATE_PATH
 from infra.wix_sandbox.order_factory import line_item_id
-from tests.e2e.log_hygiene import leaks, log_lines
+from tests.support.log_hygiene import leaks, log_lines
 
 pytestmark = pytest.mark.integration
 

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from infra.webhook_signing import order_approved_envelope
-from tests.conftest import Handler
-from tests.webhooks import (
+from tests.support.lambda_functions import Handler
+from tests.support.webhooks import (
     INSTANCE_ID,
     RS256_HEADER,
     Delivery,

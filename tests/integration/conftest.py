@@ -10,8 +10,8 @@ import pytest
 from infra.dynamodb_local import DynamoDBLocal
 from infra.dynamodb_stream import StreamReader
 from infra.wix_sandbox import SandboxConfig, WixSandbox
-from tests.conftest import ColdStart, Handler
-from tests.integration.worker_bed import WorkerBed
+from tests.support.lambda_functions import ColdStart, Handler
+from tests.support.worker_bed import WorkerBed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import Handler
-from tests.integration.bad_inputs import BadInput, corpus
-from tests.webhooks import KeyPair, all_items, safe_answer
+from tests.support.bad_inputs import BadInput, corpus
+from tests.support.lambda_functions import Handler
+from tests.support.webhooks import KeyPair, all_items, safe_answer
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -12,8 +12,8 @@ import pytest
 
 from infra import list_fulfillments
 from infra.sample_events import sample_flow_order, seed_envelope
-from tests.conftest import function_log
-from tests.integration.worker_bed import LambdaContext, WorkerBed, retried_records
+from tests.support.lambda_functions import function_log
+from tests.support.worker_bed import LambdaContext, WorkerBed, retried_records
 from wix_fulfillment.core.fulfillment_run import MIN_SECONDS_FOR_A_ROUND
 
 pytestmark = pytest.mark.integration

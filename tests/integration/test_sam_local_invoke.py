@@ -24,7 +24,7 @@ from infra.sample_events import (
 )
 from infra.template import resource_properties
 from infra.wix_sandbox import SandboxConfig, WixSandbox
-from tests.webhooks import SEED_ORDER_ID
+from tests.support.webhooks import SEED_ORDER_ID
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

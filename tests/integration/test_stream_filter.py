@@ -12,8 +12,7 @@ from infra.dynamodb_local import DynamoDBLocal
 from infra.dynamodb_stream import StreamReader
 from infra.event_filter import matches_any
 from infra.template import resource_properties
-from tests.unit.test_order_event import claims_for
-from tests.webhooks import seed_order_envelope
+from tests.support.webhooks import claims_for, seed_order_envelope
 from wix_fulfillment.adapters.orders_table import OrderOutcomesTable, OrdersTable, order_key
 from wix_fulfillment.core.order_event import ApprovedOrder, parse_webhook_claims
 

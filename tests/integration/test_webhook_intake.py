@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import Handler
-from tests.webhooks import (
+from tests.support.lambda_functions import Handler
+from tests.support.webhooks import (
     INSTANCE_ID,
     SEED_EVENT_ID,
     SEED_ORDER_ID,

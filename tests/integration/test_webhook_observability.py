@@ -9,8 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Handler, function_log
-from tests.webhooks import SEED_EVENT_ID, SEED_ORDER_ID, KeyPair, signed_webhook, webhook_event
+from tests.support.lambda_functions import Handler, function_log
+from tests.support.webhooks import (
+    SEED_EVENT_ID,
+    SEED_ORDER_ID,
+    KeyPair,
+    signed_webhook,
+    webhook_event,
+)
 
 pytestmark = pytest.mark.integration
 

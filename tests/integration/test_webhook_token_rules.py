@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
-from tests.conftest import Handler
-from tests.webhooks import KeyPair, seed_order_envelope, signed_webhook, webhook_event
+from tests.support.lambda_functions import Handler
+from tests.support.webhooks import KeyPair, seed_order_envelope, signed_webhook, webhook_event
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from infra.wix_sandbox import SandboxClient, SandboxConfig, WixSandbox
 from infra.wix_sandbox.clock import Clock
-from tests.sandbox.wix_http import WixHttp
-from tests.webhooks import KeyPair
-
-SAMPLE_FLOW_ORDER_ID = "880fa895-dfd5-4d50-a2d4-971b03fd4b86"
-FIRST_LINE_ITEM = "00000000-0000-0000-0000-000000000001"
-
-MakeSandbox = Callable[..., WixSandbox]
+from tests.support.sandbox import MakeSandbox, access_token
+from tests.support.webhooks import KeyPair
+from tests.support.wix_http import WixHttp
 
 
 @pytest.fixture(scope="session")
@@ -67,10 +63,3 @@ def site(control: SandboxClient) -> str:
 @pytest.fixture
 def token(wix: WixHttp, sandbox: WixSandbox, site: str) -> str:
     return access_token(wix, sandbox, site)
-
-
-def access_token(wix: WixHttp, sandbox: WixSandbox, instance_id: str) -> str:
-    answer = wix.token_answer(instance_id, sandbox.app_id, sandbox.app_secret)
-    assert answer.status == 200, answer.body
-    token: str = answer.body["access_token"]
-    return token

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from infra.wix_sandbox import SandboxClient, WixSandbox
-from tests.sandbox.conftest import access_token
-from tests.sandbox.wix_http import WixHttp, fedex, line
+from tests.support.sandbox import access_token
+from tests.support.wix_http import WixHttp, fedex, line
 
 
 def generated(control: SandboxClient, site: str, **spec: Any) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from infra.wix_sandbox import SandboxClient, SandboxControlError
-from tests.sandbox.conftest import MakeSandbox
-from tests.sandbox.wix_http import WixHttp
+from tests.support.sandbox import MakeSandbox
+from tests.support.wix_http import WixHttp
 
 SHIPMENT: dict[str, Any] = {
     "instanceId": "0d1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",

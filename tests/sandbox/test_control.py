@@ -7,9 +7,9 @@ import urllib3
 
 from infra.sample_events import sample_flow_order, seed_envelope
 from infra.wix_sandbox import SandboxClient, WixSandbox
-from tests.sandbox.conftest import FIRST_LINE_ITEM, SAMPLE_FLOW_ORDER_ID, access_token
-from tests.sandbox.wix_http import WixHttp, fedex, line
-from tests.webhooks import SEED_ORDER_ID
+from tests.support.sandbox import FIRST_LINE_ITEM, SAMPLE_FLOW_ORDER_ID, access_token
+from tests.support.webhooks import SEED_ORDER_ID
+from tests.support.wix_http import WixHttp, fedex, line
 
 
 def test_wixs_example_order_is_stored_as_given(control: SandboxClient, site: str) -> None:

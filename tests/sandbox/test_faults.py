@@ -11,8 +11,8 @@ import pytest
 import urllib3
 
 from infra.wix_sandbox import FaultSpec, SandboxClient, SandboxControlError, WixSandbox
-from tests.sandbox.conftest import MakeSandbox, access_token
-from tests.sandbox.wix_http import WixHttp, fedex, line
+from tests.support.sandbox import MakeSandbox, access_token
+from tests.support.wix_http import WixHttp, fedex, line
 
 MIXED_FAULTS: dict[str, dict[str, float]] = {
     "create": {

@@ -9,12 +9,12 @@ import pytest
 
 from infra.sample_events import sample_flow_order
 from infra.wix_sandbox import SandboxClient, WixSandbox
-from tests.sandbox.conftest import (
+from tests.support.sandbox import (
     FIRST_LINE_ITEM,
     SAMPLE_FLOW_ORDER_ID,
     access_token,
 )
-from tests.sandbox.wix_http import FULFILLMENTS, WixHttp, fedex, line
+from tests.support.wix_http import FULFILLMENTS, WixHttp, fedex, line
 
 UNKNOWN_ORDER_ID = "11111111-2222-4333-8444-555555555555"
 

@@ -6,8 +6,8 @@ import pytest
 
 from infra.wix_sandbox import SandboxClient, WixSandbox
 from infra.wix_sandbox.clock import ManualClock
-from tests.sandbox.conftest import MakeSandbox, access_token
-from tests.sandbox.wix_http import WixHttp
+from tests.support.sandbox import MakeSandbox, access_token
+from tests.support.wix_http import WixHttp
 
 EXPIRED = "the access token has expired: request a new one"
 

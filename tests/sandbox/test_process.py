@@ -13,9 +13,9 @@ import pytest
 
 from infra.dynamodb_local import free_loopback_port
 from infra.wix_sandbox import SandboxProcess, SandboxProcessError
-from tests.sandbox.receiver import WebhookReceiver
-from tests.sandbox.wix_http import WixHttp
-from tests.webhooks import INSTANCE_ID, KeyPair
+from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.webhooks import INSTANCE_ID, KeyPair
+from tests.support.wix_http import WixHttp
 
 
 def port_is_free(port: int) -> bool:

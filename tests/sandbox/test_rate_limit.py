@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from infra.wix_sandbox import SandboxClient
 from infra.wix_sandbox.clock import ManualClock
-from tests.sandbox.conftest import MakeSandbox, access_token
-from tests.sandbox.wix_http import WixHttp
+from tests.support.sandbox import MakeSandbox, access_token
+from tests.support.wix_http import WixHttp
 
 
 def test_the_default_is_wixs_200_requests_per_minute(control: SandboxClient) -> None:

@@ -15,9 +15,9 @@ from infra.dynamodb_local import free_loopback_port
 from infra.sample_events import sample_flow_order, seed_envelope
 from infra.wix_sandbox import SandboxClient, SandboxControlError
 from infra.wix_sandbox.webhooks import MAX_ATTEMPTS, RESEND_SCHEDULE_SECONDS
-from tests.sandbox.conftest import MakeSandbox
-from tests.sandbox.receiver import WebhookReceiver
-from tests.webhooks import INSTANCE_ID, SEED_EVENT_ID, SEED_ORDER_ID
+from tests.support.sandbox import MakeSandbox
+from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.webhooks import INSTANCE_ID, SEED_EVENT_ID, SEED_ORDER_ID
 from wix_fulfillment.core.order_event import ApprovedOrder, parse_webhook_claims
 
 

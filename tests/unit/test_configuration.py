@@ -6,7 +6,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.webhooks import KeyPair, signed_webhook
+from tests.support.webhooks import KeyPair, signed_webhook
 from wix_fulfillment.adapters.settings import (
     ConfigurationError,
     FulfillmentSettings,

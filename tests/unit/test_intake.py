@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.unit.test_order_event import claims_for
-from tests.webhooks import seed_order_envelope
+from tests.support.webhooks import claims_for, seed_order_envelope
 from wix_fulfillment.core.intake import IntakeOutcome, take_in
 from wix_fulfillment.core.order_event import ApprovedOrder
 

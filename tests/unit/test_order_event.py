@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.webhooks import INSTANCE_ID, SEED_EVENT_ID, SEED_ORDER_ID, seed_order_envelope
+from tests.support.webhooks import (
+    INSTANCE_ID,
+    SEED_EVENT_ID,
+    SEED_ORDER_ID,
+    claims_for,
+    seed_order_envelope,
+)
 from wix_fulfillment.core.order_event import (
     ApprovedOrder,
     IgnoredEvent,
@@ -15,13 +21,6 @@ from wix_fulfillment.core.order_event import (
     MalformedEvent,
     parse_webhook_claims,
 )
-
-
-def claims_for(
-    envelope: dict[str, Any], *, event_type: str = "wix.ecom.v1.order_approved"
-) -> dict[str, Any]:
-    webhook = {"eventType": event_type, "instanceId": INSTANCE_ID, "data": json.dumps(envelope)}
-    return {"data": json.dumps(webhook), "iat": 1, "exp": 2}
 
 
 def with_line_items(*line_items: dict[str, Any]) -> dict[str, Any]:

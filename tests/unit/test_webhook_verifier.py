@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.webhooks import KeyPair, valid_claims
+from tests.support.webhooks import KeyPair, valid_claims
 from wix_fulfillment.adapters.wix_webhook import (
     CLOCK_LEEWAY_SECONDS,
     InvalidToken,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from infra.dynamodb_stream import StreamReader, lambda_stream_event
 from infra.sample_events import approved_order
 from infra.wix_sandbox import WixSandbox
-from tests.conftest import Handler
+from tests.support.lambda_functions import Handler
 from wix_fulfillment.adapters.orders_table import OrdersTable, order_key
 from wix_fulfillment.core.order_event import ApprovedOrder
 

@@ -30,7 +30,7 @@ from typing import Any, Final
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
-from tests.webhooks import (
+from tests.support.webhooks import (
     INSTANCE_ID,
     RS256_HEADER,
     SEED_EVENT_ID,

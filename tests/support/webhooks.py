@@ -213,3 +213,10 @@ def safe_answer(response: dict[str, Any], *, echo: str = "CANARY") -> tuple[int,
     assert not _INTERNALS.search(value), value
     assert echo.lower() not in text.lower(), "the answer repeats a request value"
     return status, body
+
+
+def claims_for(
+    envelope: dict[str, Any], *, event_type: str = "wix.ecom.v1.order_approved"
+) -> dict[str, Any]:
+    webhook = {"eventType": event_type, "instanceId": INSTANCE_ID, "data": json.dumps(envelope)}
+    return {"data": json.dumps(webhook), "iat": 1, "exp": 2}
