@@ -23,8 +23,9 @@ from infra.sample_events import DEV_INSTANCE_ID, sample_flow_order, seed_envelop
 from infra.wix_sandbox import SandboxClient
 from infra.wix_sandbox.config import DEFAULT_APP_ID, DEFAULT_APP_SECRET
 from infra.wix_sandbox.order_factory import line_item_id
-from wix_fulfillment.adapters.orders_table import order_key
-from wix_fulfillment.adapters.wix_api import WixApiClient, WixCredentials
+from wix_fulfillment.adapters.order_item import order_key
+from wix_fulfillment.adapters.wix_fulfillments import WixFulfillmentsClient
+from wix_fulfillment.adapters.wix_tokens import WixCredentials
 
 SETTLE_TIMEOUT_SECONDS: Final = 90.0
 TERMINAL_STATUSES: Final = frozenset({"FULFILLED", "SKIPPED", "REJECTED"})
@@ -109,7 +110,7 @@ def run_demo(stack: LocalStack) -> int:
     print(f"demo: {len(orders)} orders approved at the Wix sandbox; waiting for them to settle")
     statuses = settle(stack, orders, SETTLE_TIMEOUT_SECONDS)
     started = time.monotonic()
-    wix = WixApiClient(
+    wix = WixFulfillmentsClient(
         stack.wix.base_url,
         WixCredentials(DEFAULT_APP_ID, lambda: DEFAULT_APP_SECRET),
         lambda: 60.0 - (time.monotonic() - started),

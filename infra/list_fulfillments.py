@@ -14,13 +14,11 @@ import os
 import sys
 import time
 
-from wix_fulfillment.adapters.settings import (
-    DEFAULT_WIX_API_BASE_URL,
-    ConfigurationError,
-    app_secret_reader,
-)
-from wix_fulfillment.adapters.wix_api import WixApiClient, WixCredentials
-from wix_fulfillment.core.fulfillment_run import WixUnavailable
+from wix_fulfillment.adapters.app_secret import app_secret_reader
+from wix_fulfillment.adapters.settings import DEFAULT_WIX_API_BASE_URL, ConfigurationError
+from wix_fulfillment.adapters.wix_fulfillments import WixFulfillmentsClient
+from wix_fulfillment.adapters.wix_tokens import WixCredentials
+from wix_fulfillment.core.model import WixUnavailable
 
 COMMAND_SECONDS = 60.0
 
@@ -43,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         credentials = WixCredentials(
             arguments.app_id, app_secret_reader(arguments.app_secret, arguments.app_secret_arn)
         )
-        client = WixApiClient(
+        client = WixFulfillmentsClient(
             arguments.base_url,
             credentials,
             lambda: COMMAND_SECONDS - (time.monotonic() - started),

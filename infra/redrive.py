@@ -25,7 +25,7 @@ import boto3
 
 from infra.dynamodb_local import local_client, local_streams_client
 from infra.local_stack.stack import WORK_DIR
-from wix_fulfillment.adapters.orders_table import mark_for_redrive
+from wix_fulfillment.adapters.redrive_marker import mark_for_redrive
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -19,9 +19,10 @@ from infra.apigw_events import http_api_event
 from infra.dynamodb_stream import lambda_record, lambda_stream_event
 from infra.webhook_signing import order_approved_envelope, sign_wix_webhook, wix_webhook_claims
 from infra.wix_sandbox.config import DEFAULT_APP_ID, DEFAULT_APP_SECRET
-from wix_fulfillment.adapters.orders_table import new_order_item
+from wix_fulfillment.adapters.order_item import new_order_item
 from wix_fulfillment.adapters.settings import DEFAULT_ORDER_RETENTION_DAYS
-from wix_fulfillment.core.order_event import ApprovedOrder, parse_webhook_claims
+from wix_fulfillment.core.model import ApprovedOrder
+from wix_fulfillment.core.order_event import parse_webhook_claims
 
 INFRA_DIR: Final = Path(__file__).resolve().parent
 SEED_ENVELOPE_PATH: Final = INFRA_DIR / "seed" / "order_approved_envelope.json"

@@ -14,7 +14,7 @@ from infra import redrive
 from infra.demo import PlacedOrder, settle
 from infra.local_stack.stack import LocalStack, StackSettings
 from infra.template import resource_properties
-from wix_fulfillment.adapters.orders_table import order_key
+from wix_fulfillment.adapters.order_item import order_key
 
 pytestmark = pytest.mark.integration
 

@@ -108,7 +108,7 @@ def test_the_status_endpoint_shows_our_record_and_wixs_fulfillments(stack: Local
     assert fulfilled["order"]["fulfillmentIds"] == [fulfillment["id"]]
     assert skipped_status == 200
     assert skipped["order"]["status"] == "SKIPPED"
-    assert skipped["order"]["statusReason"] == "no line item to fulfil"
+    assert skipped["order"]["statusReason"] == "no line item to fulfill"
     assert skipped["wix"]["orderWithFulfillments"]["fulfillments"] == []
     assert (unknown_status, missing["error"]) == (404, "no such order")
     assert unsigned.status == 403

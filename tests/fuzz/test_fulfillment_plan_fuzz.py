@@ -3,7 +3,7 @@
 What Wix lists is not ours to trust: fulfillments made by the merchant or another app, lines
 fulfilled past what was ordered, line ids the order does not have, quantities of 0 (what the
 client reads when Wix leaves one out). Whatever it says, the plan asks for exactly what remains of
-the lines this app fulfils, in one fulfillment Wix accepts, and once Wix has it nothing remains.
+the lines this app fulfills, in one fulfillment Wix accepts, and once Wix has it nothing remains.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from collections.abc import Sequence
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from wix_fulfillment.core.fulfillment_plan import (
-    ExistingFulfillment,
-    FulfilledLine,
-    FulfillmentPolicy,
-    remaining_lines,
-)
-from wix_fulfillment.core.order_event import MAX_LINE_ITEM_QUANTITY, MAX_LINE_ITEMS, LineItem
+from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy, remaining_lines
+from wix_fulfillment.core.model import ExistingFulfillment, FulfilledLine, LineItem
+from wix_fulfillment.core.order_event import MAX_LINE_ITEM_QUANTITY, MAX_LINE_ITEMS
 
 ITEM_TYPES = ("PHYSICAL", "DIGITAL", "GIFT_CARD", "SERVICE", "UNRECOGNISED", "custom:mug")
 
@@ -59,7 +55,7 @@ def listed(draw: st.DrawFn, order: Sequence[LineItem]) -> list[ExistingFulfillme
 def what_remains(
     order: Sequence[LineItem], existing: Sequence[ExistingFulfillment], policy: FulfillmentPolicy
 ) -> dict[str, int]:
-    """The rule itself, counted independently: ordered minus listed, for the lines we fulfil."""
+    """The rule itself, counted independently: ordered minus listed, for the lines we fulfill."""
     listed_quantity: Counter[str] = Counter()
     for fulfillment in existing:
         for line in fulfillment.lines:

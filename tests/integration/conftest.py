@@ -1,4 +1,4 @@
-"""Fixtures of the fulfilment worker's test bed (see worker_bed.py)."""
+"""Fixtures of the fulfillment worker's test bed (see worker_bed.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 # A cold start re-imports the Wix client too: its pool and token cache are per environment.
-WORKER_MODULES = ("wix_fulfillment.adapters.wix_api", "wix_fulfillment.handlers.fulfillment")
+WORKER_MODULES = ("wix_fulfillment.handlers.fulfillment",)
 
 
 @pytest.fixture

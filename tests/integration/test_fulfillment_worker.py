@@ -89,7 +89,7 @@ def test_digital_already_fulfilled_order_is_skipped_without_a_create(
 
     assert answer == {"batchItemFailures": []}
     assert worker_bed.status(order) == "SKIPPED"
-    assert worker_bed.item(order)["statusReason"] == {"S": "no line item to fulfil"}
+    assert worker_bed.item(order)["statusReason"] == {"S": "no line item to fulfill"}
     assert worker_bed.calls("bulkCreate") + worker_bed.calls("create") == 0
 
 

@@ -13,8 +13,13 @@ from infra.dynamodb_stream import StreamReader
 from infra.event_filter import matches_any
 from infra.template import resource_properties
 from tests.support.webhooks import claims_for, seed_order_envelope
-from wix_fulfillment.adapters.orders_table import OrderOutcomesTable, OrdersTable, order_key
-from wix_fulfillment.core.order_event import ApprovedOrder, parse_webhook_claims
+from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem
+from wix_fulfillment.adapters.intake_store import IntakeStore
+from wix_fulfillment.adapters.order_item import order_key
+from wix_fulfillment.adapters.order_outcomes import OrderOutcomesTable
+from wix_fulfillment.adapters.redrive_marker import mark_for_redrive
+from wix_fulfillment.core.model import ApprovedOrder
+from wix_fulfillment.core.order_event import parse_webhook_claims
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -32,7 +37,7 @@ def stream_filters(template: dict[str, Any]) -> list[str]:
 def stored_order(dynamodb: DynamoDBClient, orders_table: str) -> ApprovedOrder:
     order = parse_webhook_claims(claims_for(seed_order_envelope()))
     assert isinstance(order, ApprovedOrder)
-    assert OrdersTable(dynamodb, orders_table, timedelta(days=1)).insert_if_new(order)
+    assert IntakeStore(Boto3PutItem(dynamodb), orders_table, timedelta(days=1)).insert_if_new(order)
     return order
 
 
@@ -41,15 +46,6 @@ def stream(
     dynamodb_local: DynamoDBLocal, dynamodb: DynamoDBClient, orders_table: str
 ) -> StreamReader:
     return StreamReader(dynamodb, dynamodb_local.streams_client(), orders_table)
-
-
-def mark_for_redrive(dynamodb: DynamoDBClient, table: str, order: ApprovedOrder) -> None:
-    dynamodb.update_item(
-        TableName=table,
-        Key={"pk": {"S": order_key(order.instance_id, order.order_id)}},
-        UpdateExpression="SET redriveRequestedAt = :now",
-        ExpressionAttributeValues={":now": {"S": "2026-11-22T14:00:00.000+00:00"}},
-    )
 
 
 def test_new_orders_and_redrives_match_and_the_workers_own_writes_never_do(
@@ -65,7 +61,8 @@ def test_new_orders_and_redrives_match_and_the_workers_own_writes_never_do(
     [insert] = stream.read()
     outcomes.record_failed_attempt(stored_order, "HTTP 503", None)
     [failed_attempt] = stream.read()
-    mark_for_redrive(dynamodb, orders_table, stored_order)
+    key = order_key(stored_order.instance_id, stored_order.order_id)
+    assert mark_for_redrive(dynamodb, orders_table, key)
     [redrive] = stream.read()
     outcomes.record_failed_attempt(stored_order, "HTTP 503 again", None)
     [failed_after_redrive] = stream.read()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import json
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from tests.support.webhooks import (
     webhook_event,
     with_envelope_change,
 )
+from wix_fulfillment.bootstrap import webhook_parts
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -376,10 +376,10 @@ def test_with_lambdas_environment_the_order_is_written_without_boto3(
     webhook_handler: Handler,
 ) -> None:
     """Lambda gives credentials and region in the environment: DynamoDBLite writes (the cold
-    start then loads no botocore, tests/perf/bench_cold_start.py)."""
-    from wix_fulfillment.adapters.order_intake import IntakeTable
+    start then loads no botocore)."""
+    from wix_fulfillment.adapters.dynamodb_lite import DynamoDBLite
 
-    assert isinstance(inspect.unwrap(webhook_handler).__globals__["_orders"], IntakeTable)
+    assert isinstance(webhook_parts().orders.transport, DynamoDBLite)
 
 
 def test_without_credentials_in_the_environment_boto3_stores_the_order(
@@ -395,7 +395,7 @@ def test_without_credentials_in_the_environment_boto3_stores_the_order(
     file)."""
     import boto3
 
-    from wix_fulfillment.adapters.orders_table import OrdersTable
+    from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem
 
     credentials = tmp_path / "credentials"
     credentials.write_text("[default]\naws_access_key_id = local\naws_secret_access_key = local\n")
@@ -407,6 +407,6 @@ def test_without_credentials_in_the_environment_boto3_stores_the_order(
 
     response = handler(webhook_event(signed_webhook(webhook_keys)), None)
 
-    assert isinstance(inspect.unwrap(handler).__globals__["_orders"], OrdersTable)
+    assert isinstance(webhook_parts().orders.transport, Boto3PutItem)
     assert answer(response) == (200, {"status": "accepted"})
     assert len(all_items(dynamodb, orders_table)) == 1

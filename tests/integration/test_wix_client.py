@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 
-from wix_fulfillment.adapters import wix_api
-from wix_fulfillment.core.fulfillment_plan import FulfilledLine
-from wix_fulfillment.core.fulfillment_run import (
+from wix_fulfillment.adapters.wix_fulfillments import WixFulfillmentsClient
+from wix_fulfillment.adapters.wix_tokens import TokenCache, TokenUnavailable, WixCredentials
+from wix_fulfillment.adapters.wix_transport import WixRequestFailed
+from wix_fulfillment.core.model import (
     CreateOutcomeUnknown,
     CreateResult,
+    FulfilledLine,
     FulfillmentRequest,
     WixUnavailable,
 )
@@ -101,13 +103,13 @@ def wix() -> Iterator[ScriptedWix]:
 
 def client(
     wix: ScriptedWix, seconds_left: float = 300.0, **options: Any
-) -> tuple[wix_api.WixApiClient, list[float]]:
+) -> tuple[WixFulfillmentsClient, list[float]]:
     sleeps: list[float] = []
-    api = wix_api.WixApiClient(
+    api = WixFulfillmentsClient(
         wix.base_url,
-        wix_api.WixCredentials("app", lambda: "secret"),
+        WixCredentials("app", lambda: "secret"),
         lambda: seconds_left,
-        token_cache=wix_api.TokenCache(),
+        token_cache=TokenCache(),
         sleep=sleeps.append,
         **options,
     )
@@ -135,7 +137,7 @@ def test_no_sleep_runs_past_the_deadline(wix: ScriptedWix) -> None:
     wix.on(LIST, Answer(503, headers={"Retry-After": "30"}))
     api, sleeps = client(wix, seconds_left=20.0)
 
-    with pytest.raises(wix_api.WixRequestFailed, match="HTTP 503"):
+    with pytest.raises(WixRequestFailed, match="HTTP 503"):
         api.existing_fulfillments(SITE, ["o1"])
     assert sleeps == []
     assert len(wix.calls(LIST)) == 1
@@ -270,6 +272,6 @@ def test_a_token_refused_is_never_taken_for_an_orders_verdict(wix: ScriptedWix) 
     wix.on(TOKEN, Answer(400, {"message": "unknown instance"}))
     api, _ = client(wix)
 
-    with pytest.raises(wix_api.TokenUnavailable, match="no access token"):
+    with pytest.raises(TokenUnavailable, match="no access token"):
         api.create_fulfillments(SITE, [request("o1")])
     assert wix.calls(BULK) == []

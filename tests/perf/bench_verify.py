@@ -44,7 +44,8 @@ from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
 from infra.wix_sandbox.config import DEFAULT_APP_ID
 from tests.perf.figures import Row
 from wix_fulfillment.adapters.wix_webhook import WebhookVerifier, load_webhook_public_key
-from wix_fulfillment.core.order_event import MAX_LINE_ITEMS, ApprovedOrder, parse_webhook_claims
+from wix_fulfillment.core.model import ApprovedOrder
+from wix_fulfillment.core.order_event import MAX_LINE_ITEMS, parse_webhook_claims
 
 NODE_DIR: Final = Path(__file__).resolve().parent / "node"
 NODE_SCRIPT: Final = NODE_DIR / "parse_jwt.mjs"

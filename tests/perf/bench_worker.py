@@ -27,10 +27,12 @@ from infra.sample_events import approved_order
 from infra.template import create_table_from_template, load_template
 from infra.wix_sandbox import SandboxConfig, WixSandbox
 from tests.perf.figures import Row
-from wix_fulfillment.adapters.orders_table import OrdersTable, order_key
+from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem
+from wix_fulfillment.adapters.intake_store import IntakeStore
+from wix_fulfillment.adapters.order_item import order_key
 
 ORDERS: Final = 1000
-WORKER_MODULES: Final = ("wix_fulfillment.adapters.wix_api", "wix_fulfillment.handlers.fulfillment")
+WORKER_MODULES: Final = ("wix_fulfillment.handlers.fulfillment",)
 WIX_LIMIT_PER_MINUTE: Final = 200
 BENCH_ENVIRONMENT: Final = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -130,7 +132,7 @@ def measure_ours() -> tuple[float, float, float, float]:
     with bed() as (dynamodb, wix, table):
         site = wix.client().create_site()
         orders = place(wix, site, ORDERS)
-        intake = OrdersTable(boto3.client("dynamodb"), table, timedelta(days=90))
+        intake = IntakeStore(Boto3PutItem(boto3.client("dynamodb")), table, timedelta(days=90))
         started = time.perf_counter()
         for order in orders:
             intake.insert_if_new(order)
@@ -159,7 +161,7 @@ def measure_naive() -> tuple[float, float, float, float]:
         site = wix.client().create_site()
         orders = place(wix, site, ORDERS)
         client = boto3.client("dynamodb")
-        intake = OrdersTable(client, table, timedelta(days=90))
+        intake = IntakeStore(Boto3PutItem(client), table, timedelta(days=90))
         started = time.perf_counter()
         for order in orders:
             intake.insert_if_new(order)

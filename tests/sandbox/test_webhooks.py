@@ -18,7 +18,8 @@ from infra.wix_sandbox.webhooks import MAX_ATTEMPTS, RESEND_SCHEDULE_SECONDS
 from tests.support.sandbox import MakeSandbox
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.support.webhooks import INSTANCE_ID, SEED_EVENT_ID, SEED_ORDER_ID
-from wix_fulfillment.core.order_event import ApprovedOrder, parse_webhook_claims
+from wix_fulfillment.core.model import ApprovedOrder
+from wix_fulfillment.core.order_event import parse_webhook_claims
 
 
 def decoded(token: str, public_key_pem: str) -> tuple[dict[str, Any], dict[str, Any]]:

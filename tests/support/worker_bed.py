@@ -1,4 +1,5 @@
-"""The fulfilment worker's test bed: DynamoDB Local, the Wix sandbox over HTTP, real stream records.
+"""The fulfillment worker's test bed: DynamoDB Local, the Wix sandbox over HTTP, real stream
+records.
 
 Orders go in as the webhook stores them; the worker is the deployed handler module, cold-started
 with its function's environment and fed Lambda-shaped batches read from DynamoDB Local's stream,
@@ -18,8 +19,10 @@ from infra.dynamodb_stream import StreamReader, lambda_stream_event
 from infra.sample_events import approved_order
 from infra.wix_sandbox import WixSandbox
 from tests.support.lambda_functions import Handler
-from wix_fulfillment.adapters.orders_table import OrdersTable, order_key
-from wix_fulfillment.core.order_event import ApprovedOrder
+from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem
+from wix_fulfillment.adapters.intake_store import IntakeStore
+from wix_fulfillment.adapters.order_item import order_key
+from wix_fulfillment.core.model import ApprovedOrder
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -61,7 +64,7 @@ class WorkerBed:
             approved_order(instance_id, wix_order, str(uuid.uuid4()))
             for wix_order in wix_orders["orders"]
         ]
-        table = OrdersTable(self.dynamodb, self.table, timedelta(days=1))
+        table = IntakeStore(Boto3PutItem(self.dynamodb), self.table, timedelta(days=1))
         for order in orders:
             assert table.insert_if_new(order)
         return orders

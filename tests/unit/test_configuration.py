@@ -7,11 +7,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.webhooks import KeyPair, signed_webhook
+from wix_fulfillment.adapters.app_secret import app_secret_reader
 from wix_fulfillment.adapters.settings import (
     ConfigurationError,
     FulfillmentSettings,
     WebhookSettings,
-    app_secret_reader,
 )
 from wix_fulfillment.adapters.wix_webhook import (
     InvalidToken,
@@ -96,10 +96,10 @@ WORKER_ENVIRONMENT = {"TABLE_NAME": "orders", "WIX_APP_ID": "app", "WIX_APP_SECR
 def test_worker_settings_defaults() -> None:
     settings = FulfillmentSettings.from_environment(WORKER_ENVIRONMENT)
 
-    assert settings.wix_api_base_url == "https://www.wixapis.com"
+    assert settings.wix.api_base_url == "https://www.wixapis.com"
     assert settings.shipment_provider == "none"
     assert settings.fulfillable_item_types == frozenset({"PHYSICAL"})
-    assert app_secret_reader(settings.wix_app_secret, settings.wix_app_secret_arn)() == "s3cret"
+    assert app_secret_reader(settings.wix.app_secret, settings.wix.app_secret_arn)() == "s3cret"
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from wix_fulfillment.core.fulfillment_plan import (
-    ExistingFulfillment,
-    FulfilledLine,
-    FulfillmentPolicy,
-    remaining_lines,
-)
-from wix_fulfillment.core.order_event import LineItem
+from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy, remaining_lines
+from wix_fulfillment.core.model import ExistingFulfillment, FulfilledLine, LineItem
 
 PHYSICAL_ONLY = FulfillmentPolicy(frozenset({"PHYSICAL"}))
 

@@ -6,25 +6,22 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from wix_fulfillment.core.fulfillment_plan import (
-    ExistingFulfillment,
-    FulfilledLine,
-    FulfillmentPolicy,
-)
-from wix_fulfillment.core.fulfillment_run import (
-    Collaborators,
+from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy
+from wix_fulfillment.core.fulfillment_run import Collaborators, Outcome, fulfill_orders
+from wix_fulfillment.core.model import (
+    ApprovedOrder,
     CreateOutcomeUnknown,
     CreateResult,
+    ExistingFulfillment,
+    FulfilledLine,
     FulfillmentRequest,
-    Outcome,
+    LineItem,
     PendingOrder,
     RecordingFailed,
     TrackingInfo,
     TrackingUnavailable,
     WixUnavailable,
-    fulfil_orders,
 )
-from wix_fulfillment.core.order_event import ApprovedOrder, LineItem
 
 POLICY = FulfillmentPolicy(frozenset({"PHYSICAL"}))
 _ids = itertools.count(1)
@@ -48,7 +45,7 @@ class FakeWix:
     refusals: dict[str, list[str]] = field(default_factory=dict)
     """Per order, the codes Wix answers its next creates with, one a call."""
     fulfilled_elsewhere: set[str] = field(default_factory=set)
-    """Orders someone fulfils at Wix the moment our create for them is refused."""
+    """Orders someone fulfills at Wix the moment our create for them is refused."""
     list_failures: int = 0
     list_calls: list[tuple[str, int]] = field(default_factory=list)
     create_calls: list[tuple[str, int]] = field(default_factory=list)
@@ -146,7 +143,7 @@ def run(
 ) -> dict[tuple[str, str], Outcome]:
     parts = Collaborators(wix, shipments or FakeShipments(), outcomes or FakeOutcomes(), POLICY)
     pending = [o if isinstance(o, PendingOrder) else PendingOrder(o) for o in orders]
-    results = fulfil_orders(pending, parts, lambda: seconds_left)
+    results = fulfill_orders(pending, parts, lambda: seconds_left)
     return {key: result.outcome for key, result in results.items()}
 
 
@@ -195,7 +192,7 @@ def test_nothing_left_is_skipped_without_a_create() -> None:
     assert wix.create_calls == []
     assert outcomes.recorded == {
         "o1": ("SKIPPED", "already fulfilled at Wix"),
-        "o2": ("SKIPPED", "no line item to fulfil"),
+        "o2": ("SKIPPED", "no line item to fulfill"),
     }
 
 

@@ -6,7 +6,7 @@ import json
 
 from tests.support.webhooks import claims_for, seed_order_envelope
 from wix_fulfillment.core.intake import IntakeOutcome, take_in
-from wix_fulfillment.core.order_event import ApprovedOrder
+from wix_fulfillment.core.model import ApprovedOrder
 
 
 class InMemoryOrders:

@@ -14,13 +14,8 @@ from tests.support.webhooks import (
     claims_for,
     seed_order_envelope,
 )
-from wix_fulfillment.core.order_event import (
-    ApprovedOrder,
-    IgnoredEvent,
-    LineItem,
-    MalformedEvent,
-    parse_webhook_claims,
-)
+from wix_fulfillment.core.model import ApprovedOrder, IgnoredEvent, LineItem
+from wix_fulfillment.core.order_event import MalformedEvent, parse_webhook_claims
 
 
 def with_line_items(*line_items: dict[str, Any]) -> dict[str, Any]:

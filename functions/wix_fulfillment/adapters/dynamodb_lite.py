@@ -1,17 +1,9 @@
 """A minimal DynamoDB client for the webhook's one call, PutItem: SigV4 signing and HTTP from the
-standard library.
-
-Why: importing botocore and building a client (its service models are JSON files read at client
-creation) was about 60% of the webhook's cold start (tests/perf/bench_cold_start.py), for a
-single kind of request. The worker keeps boto3. What boto3 would do that matters here is done the
-same way, from the same variables: credentials (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
-``AWS_SESSION_TOKEN``: what Lambda gives) and region (``AWS_DEFAULT_REGION``), the endpoint from
-``AWS_ENDPOINT_URL_DYNAMODB`` or ``AWS_ENDPOINT_URL`` when set, ``AWS_CA_BUNDLE``, connect and
-read timeouts, kept-alive connections re-opened when the server has closed them, and retries of
-transient and throttling errors with botocore's "standard" jittered backoff. Anything else
-(credentials from a profile or a container endpoint, FIPS or dual-stack endpoints, partitions
-beyond aws, aws-cn and aws-us-gov) is left to boto3: :meth:`DynamoDBLite.from_environment`
-answers None and the caller uses boto3 instead.
+standard library, so the webhook's cold start loads no botocore (docs/architecture.md says why and
+what it measured). It reads what Lambda gives, the way boto3 does: credentials and region from the
+environment, ``AWS_ENDPOINT_URL_DYNAMODB``/``AWS_ENDPOINT_URL``, ``AWS_CA_BUNDLE``, timeouts, and
+botocore's "standard" retries. Anything else (profiles, container credentials, FIPS or dual-stack
+endpoints, other partitions) is left to boto3: :meth:`DynamoDBLite.from_environment` answers None.
 """
 
 from __future__ import annotations

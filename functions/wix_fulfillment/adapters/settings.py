@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -13,8 +12,6 @@ DEFAULT_ORDER_RETENTION_DAYS: Final = 90
 DEFAULT_WIX_API_BASE_URL: Final = "https://www.wixapis.com"
 DEFAULT_FULFILLABLE_ITEM_TYPES: Final = "PHYSICAL"
 SHIPMENT_PROVIDERS: Final = ("none", "http")
-APP_SECRET_CACHE_SECONDS: Final = 300
-METRICS_NAMESPACE: Final = "WixOrderFulfillment"
 
 
 class ConfigurationError(RuntimeError):
@@ -61,23 +58,52 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class WixAppSettings:
+    """How a function calls Wix as the app: the worker and the status function both do."""
+
+    app_id: str
+    app_secret: str | None
+    """Given directly only locally; in AWS the secret is read from ``app_secret_arn``."""
+    app_secret_arn: str | None
+    api_base_url: str
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> WixAppSettings:
+        return cls(
+            app_id=_required(environ, "WIX_APP_ID"),
+            app_secret=environ.get("WIX_APP_SECRET", "").strip() or None,
+            app_secret_arn=environ.get("WIX_APP_SECRET_ARN", "").strip() or None,
+            api_base_url=environ.get("WIX_API_BASE_URL", "").strip() or DEFAULT_WIX_API_BASE_URL,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSettings:
+    """What StatusFunction is configured with."""
+
+    table_name: str
+    wix: WixAppSettings
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StatusSettings:
+        return cls(
+            table_name=_required(environ, "TABLE_NAME"),
+            wix=WixAppSettings.from_environment(environ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class FulfillmentSettings:
     """What FulfillmentFunction is configured with."""
 
     table_name: str
-    wix_app_id: str
-    wix_app_secret: str | None
-    """Given directly only locally; in AWS the secret is read from ``wix_app_secret_arn``."""
-    wix_app_secret_arn: str | None
-    wix_api_base_url: str
+    wix: WixAppSettings
     shipment_provider: str
     shipment_provider_url: str | None
     fulfillable_item_types: frozenset[str]
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> FulfillmentSettings:
-        secret = environ.get("WIX_APP_SECRET", "").strip() or None
-        secret_arn = environ.get("WIX_APP_SECRET_ARN", "").strip() or None
         provider = environ.get("SHIPMENT_PROVIDER", "").strip().lower() or "none"
         if provider not in SHIPMENT_PROVIDERS:
             raise ConfigurationError(
@@ -98,41 +124,8 @@ class FulfillmentSettings:
             raise ConfigurationError("environment variable FULFILLABLE_ITEM_TYPES names no type")
         return cls(
             table_name=_required(environ, "TABLE_NAME"),
-            wix_app_id=_required(environ, "WIX_APP_ID"),
-            wix_app_secret=secret,
-            wix_app_secret_arn=secret_arn,
-            wix_api_base_url=environ.get("WIX_API_BASE_URL", "").strip()
-            or DEFAULT_WIX_API_BASE_URL,
+            wix=WixAppSettings.from_environment(environ),
             shipment_provider=provider,
             shipment_provider_url=provider_url,
             fulfillable_item_types=item_types,
         )
-
-
-def app_secret_reader(secret: str | None, secret_arn: str | None) -> Callable[[], str]:
-    """The app secret, given (locally) or from Secrets Manager (cached, so rotation shows).
-
-    The stored secret may be plain text or JSON ``{"appSecret": "..."}`` (the console's key/value
-    form).
-    """
-    if secret is not None:
-        return lambda: secret
-    if secret_arn is None:
-        raise ConfigurationError(
-            "set WIX_APP_SECRET_ARN (Secrets Manager) or, locally, WIX_APP_SECRET"
-        )
-    arn = secret_arn
-
-    def read() -> str:
-        from aws_lambda_powertools.utilities import parameters
-
-        value = parameters.get_secret(arn, max_age=APP_SECRET_CACHE_SECONDS)
-        text = value.decode() if isinstance(value, bytes) else str(value)
-        if text.lstrip().startswith("{"):
-            stored = json.loads(text)
-            if isinstance(stored, dict) and isinstance(stored.get("appSecret"), str):
-                return str(stored["appSecret"])
-            raise ConfigurationError(f"secret {arn} is JSON without a string 'appSecret'")
-        return text.strip()
-
-    return read

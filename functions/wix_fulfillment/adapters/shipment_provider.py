@@ -16,9 +16,13 @@ from typing import Final
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from wix_fulfillment.core.fulfillment_plan import FulfilledLine
-from wix_fulfillment.core.fulfillment_run import TrackingInfo, TrackingUnavailable
-from wix_fulfillment.core.order_event import ApprovedOrder
+from wix_fulfillment.core.model import (
+    ApprovedOrder,
+    FulfilledLine,
+    ShipmentProvider,
+    TrackingInfo,
+    TrackingUnavailable,
+)
 
 _TIMEOUT: Final = urllib3.Timeout(connect=2.0, read=10.0)
 _MAX_FIELD_LENGTH: Final = 100
@@ -88,7 +92,7 @@ def _short_text(value: object) -> bool:
     return isinstance(value, str) and 1 <= len(value) <= _MAX_FIELD_LENGTH
 
 
-def shipment_provider(name: str, url: str | None) -> NoTracking | HttpShipmentProvider:
+def shipment_provider(name: str, url: str | None) -> ShipmentProvider:
     """The provider ``SHIPMENT_PROVIDER`` names (settings have checked that ``http`` has a URL)."""
     if name == "http" and url is not None:
         return HttpShipmentProvider(url)

@@ -1,17 +1,12 @@
-"""Wix webhook verification: the body is a JWT signed RS256 with the app's key at Wix.
+"""Where the Wix webhook's JWT is verified: RS256 with the app's public key from the Wix app
+dashboard (Wix publishes no JWKS for webhooks). The algorithm is pinned, so neither ``alg: none``
+nor an HS256 token "signed" with the public key's bytes can pass.
 
-Wix publishes no JWKS for webhooks; the app's public key is copied from the Wix app dashboard
-into configuration. The algorithm is pinned, so neither ``alg: none`` nor an HS256 token
-"signed" with the public key's bytes can pass.
-
-The token is checked here directly with ``cryptography`` rather than through PyJWT: PyJWT tests
-each base64 character of every segment in a Python loop, which made a 300-line order's webhook
-take tens of milliseconds (tests/perf/bench_verify.py). The checks are those of PyJWT as we called
-it (``algorithms=["RS256"]``, ``require=["exp"]``, 60 s leeway, ``aud`` and ``iat`` unchecked,
-``nbf`` checked, canonical base64url only), done with operations that run in C. Where PyJWT was
-lenient and Wix's SDK (jose) is not, we are not either: ``exp`` and ``nbf`` must be JSON numbers
-(not numeric strings), the header and claims UTF-8 JSON (not UTF-16), and a ``crit`` header is
-refused (we implement no extension).
+Checked with ``cryptography`` directly rather than through PyJWT, whose per-character base64
+checks in Python made large orders slow (docs/architecture.md). The checks are PyJWT's as we
+called it (``exp`` required, 60 s leeway, ``nbf`` checked, ``aud``/``iat`` not, canonical
+base64url), and where Wix's SDK (jose) is stricter we are too: numeric dates must be JSON
+numbers, header and claims UTF-8 JSON, and a ``crit`` header is refused.
 """
 
 from __future__ import annotations

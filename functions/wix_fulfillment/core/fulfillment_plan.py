@@ -1,4 +1,4 @@
-"""The plan for what to fulfil: per line item, what was ordered minus what Wix already fulfilled.
+"""The plan for what to fulfill: per line item, what was ordered minus what Wix already fulfilled.
 
 Wix's create has no idempotency key, so the plan is always made from a fresh listing of the
 order's fulfillments: a retry after "created, then crashed before recording" finds nothing left
@@ -12,28 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from wix_fulfillment.core.order_event import LineItem
+from wix_fulfillment.core.model import ExistingFulfillment, FulfilledLine, LineItem
 
 ANY_ITEM_TYPE: Final = "*"
 
 
 @dataclass(frozen=True, slots=True)
-class FulfilledLine:
-    id: str
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class ExistingFulfillment:
-    """A fulfillment Wix already has for the order, whoever created it."""
-
-    id: str
-    lines: tuple[FulfilledLine, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class FulfillmentPolicy:
-    """Which line items this app fulfils: shippable ones of the configured item types."""
+    """Which line items this app fulfills: shippable ones of the configured item types."""
 
     item_types: frozenset[str]
 

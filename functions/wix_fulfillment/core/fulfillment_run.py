@@ -1,7 +1,6 @@
-"""One worker run: fulfil a site's pending orders at Wix, and record each order's outcome.
+"""One worker run: fulfill a site's pending orders at Wix, and record each order's outcome.
 
-The ports below are what the run needs of the outside world; adapters implement them, tests fake
-them. Two rules keep every unit fulfilled exactly once although Wix's create has no idempotency
+Two rules keep every unit fulfilled exactly once although Wix's create has no idempotency
 key: a create whose outcome is unknown (timeout, dropped connection, 5xx) is never sent again
 blindly, the next round lists the order's fulfillments and plans from what Wix has; and an order
 Wix refuses is refused twice, with a fresh listing in between, before it is REJECTED (a refusal
@@ -15,112 +14,29 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final
 
-from wix_fulfillment.core.fulfillment_plan import (
+from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy, remaining_lines
+from wix_fulfillment.core.model import (
+    MAX_ORDERS_PER_CALL,
+    ApprovedOrder,
+    CreateOutcomeUnknown,
+    CreateResult,
     ExistingFulfillment,
-    FulfilledLine,
-    FulfillmentPolicy,
-    remaining_lines,
+    FulfillmentRequest,
+    OrderOutcomes,
+    PendingOrder,
+    RecordingFailed,
+    ShipmentProvider,
+    TrackingUnavailable,
+    WixFulfillments,
+    WixUnavailable,
 )
-from wix_fulfillment.core.order_event import ApprovedOrder
 
-MAX_ORDERS_PER_CALL: Final = 100
-"""Wix's limit for both list-by-ids and bulk create."""
 MAX_ROUNDS: Final = 3
 MIN_SECONDS_FOR_A_ROUND: Final = 30.0
 """A round is a listing, a carrier call per order and a create, each up to ~12 s when slow."""
 MIN_SECONDS_FOR_A_LABEL: Final = 15.0
-
-
-class WixUnavailable(Exception):
-    """Wix did not answer usefully (after retries); nothing was created by the failed call."""
-
-
-class CreateOutcomeUnknown(Exception):
-    """A create was sent but its answer was lost: the fulfillments may or may not exist."""
-
-
-class TrackingUnavailable(Exception):
-    """The shipment provider could not give tracking info now."""
-
-
-class RecordingFailed(Exception):
-    """The outcome could not be written; the order stays PENDING and comes back on the stream."""
-
-
-@dataclass(frozen=True, slots=True)
-class TrackingInfo:
-    tracking_number: str
-    shipping_provider: str
-    tracking_link: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FulfillmentRequest:
-    """One fulfillment for one order: intake caps an order at 300 line items, Wix's limit for
-    one fulfillment, so an order never needs two."""
-
-    order_id: str
-    lines: tuple[FulfilledLine, ...]
-    tracking: TrackingInfo | None
-
-
-@dataclass(frozen=True, slots=True)
-class CreateResult:
-    """Wix's answer for one order of a create call: its fulfillment ids, or why it refused."""
-
-    order_id: str
-    fulfillment_ids: tuple[str, ...] = ()
-    error_code: str | None = None
-    error_message: str | None = None
-
-    @property
-    def created(self) -> bool:
-        return self.error_code is None
-
-
-@dataclass(frozen=True, slots=True)
-class PendingOrder:
-    """An order to fulfil, and what an earlier run left of a create whose answer was lost."""
-
-    order: ApprovedOrder
-    fulfillment_ids_before_lost_create: frozenset[str] | None = None
-
-
-class WixFulfillments(Protocol):
-    def existing_fulfillments(
-        self, instance_id: str, order_ids: Sequence[str]
-    ) -> Mapping[str, Sequence[ExistingFulfillment]]: ...
-
-    def create_fulfillments(
-        self, instance_id: str, requests: Sequence[FulfillmentRequest]
-    ) -> Sequence[CreateResult]: ...
-
-
-class ShipmentProvider(Protocol):
-    def tracking_for(
-        self, order: ApprovedOrder, lines: Sequence[FulfilledLine]
-    ) -> TrackingInfo | None: ...
-
-
-class OrderOutcomes(Protocol):
-    """Where outcomes are recorded; each call changes an order only while it is PENDING."""
-
-    def record_fulfilled(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> None: ...
-
-    def record_skipped(
-        self, order: ApprovedOrder, reason: str, fulfillment_ids: Sequence[str]
-    ) -> None: ...
-
-    def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None: ...
-
-    def record_failed_attempt(
-        self,
-        order: ApprovedOrder,
-        reason: str,
-        fulfillment_ids_before_lost_create: Sequence[str] | None,
-    ) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -146,10 +62,10 @@ class Collaborators:
     policy: FulfillmentPolicy
 
 
-def fulfil_orders(
+def fulfill_orders(
     orders: Iterable[PendingOrder], parts: Collaborators, seconds_left: Callable[[], float]
 ) -> dict[tuple[str, str], OrderResult]:
-    """Fulfil every order, site by site; the result is keyed by (instance id, order id)."""
+    """Fulfill every order, site by site; the result is keyed by (instance id, order id)."""
     by_site: dict[str, dict[str, PendingOrder]] = defaultdict(dict)
     for pending in orders:
         by_site[pending.order.instance_id][pending.order.order_id] = pending
@@ -157,7 +73,7 @@ def fulfil_orders(
     for instance_id, site_orders in by_site.items():
         run = _SiteRun(instance_id, site_orders, parts)
         try:
-            run.fulfil(seconds_left)
+            run.fulfill(seconds_left)
         except Exception as error:  # one site's surprise must not cost the other sites' orders
             run.fail_pending(f"unexpected {type(error).__name__}: {error}"[:300])
         for order_id, result in run.results.items():
@@ -193,7 +109,7 @@ class _SiteRun:
         }
         self.results: dict[str, OrderResult] = {}
 
-    def fulfil(self, seconds_left: Callable[[], float]) -> None:
+    def fulfill(self, seconds_left: Callable[[], float]) -> None:
         for _ in range(MAX_ROUNDS):
             if not self._pending or seconds_left() < MIN_SECONDS_FOR_A_ROUND:
                 break
@@ -254,7 +170,7 @@ class _SiteRun:
             )
             return
         covered = any(self._parts.policy.covers(line) for line in order.line_items)
-        reason = "already fulfilled at Wix" if covered else "no line item to fulfil"
+        reason = "already fulfilled at Wix" if covered else "no line item to fulfill"
         self._settle(
             state, Outcome.SKIPPED, reason, lambda: outcomes.record_skipped(order, reason, ids)
         )

@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
-from wix_fulfillment.core.order_event import ApprovedOrder, IgnoredEvent, parse_webhook_claims
-
-
-class OrderStore(Protocol):
-    def insert_if_new(self, order: ApprovedOrder) -> bool:
-        """Store the order unless one with its key exists; True when this call stored it."""
-        ...
+from wix_fulfillment.core.model import ApprovedOrder, IgnoredEvent, OrderStore
+from wix_fulfillment.core.order_event import parse_webhook_claims
 
 
 class IntakeOutcome(StrEnum):

@@ -1,4 +1,4 @@
-"""Parse and validate the Wix "Order Approved" event; project the order to what fulfilment needs.
+"""Parse and validate the Wix "Order Approved" event; project the order to what fulfillment needs.
 
 Wix nests JSON inside strings: the verified JWT's ``data`` claim is a JSON string whose own ``data``
 field is another JSON string, the event envelope. Only the compact projection of the order leaves
@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
+
+from wix_fulfillment.core.model import ApprovedOrder, IgnoredEvent, LineItem
 
 ORDER_APPROVED_EVENT_TYPE: Final = "wix.ecom.v1.order_approved"
 ORDER_ENTITY_FQDN: Final = "wix.ecom.v1.order"
@@ -37,36 +38,6 @@ class MalformedEvent(ValueError):
 
     Messages name the offending field but never echo its value: values may be buyer data.
     """
-
-
-@dataclass(frozen=True, slots=True)
-class LineItem:
-    """What fulfilment needs of one order line: which, how many, and whether it ships."""
-
-    id: str
-    quantity: int
-    shippable: bool
-    item_type: str
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovedOrder:
-    """The compact projection of an approved order, as stored for the fulfilment worker."""
-
-    instance_id: str
-    order_id: str
-    event_id: str
-    order_number: str | None
-    event_time: str | None
-    line_items: tuple[LineItem, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class IgnoredEvent:
-    """A verified event we acknowledge but do not store, with the reason for the log."""
-
-    event_type: str
-    reason: str
 
 
 def parse_webhook_claims(claims: Mapping[str, Any]) -> ApprovedOrder | IgnoredEvent:

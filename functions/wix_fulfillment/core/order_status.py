@@ -5,10 +5,10 @@ from enum import StrEnum
 
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
-    """Stored by the webhook; the fulfilment worker has not finished with it."""
+    """Stored by the webhook; the fulfillment worker has not finished with it."""
     FULFILLED = "FULFILLED"
-    """Wix accepted the fulfilment for every remaining shippable unit."""
+    """Wix accepted the fulfillment for every remaining shippable unit."""
     SKIPPED = "SKIPPED"
-    """Nothing left to fulfil (digital items, already fulfilled at Wix)."""
+    """Nothing left to fulfilll (digital items, already fulfilled at Wix)."""
     REJECTED = "REJECTED"
-    """Wix refused the fulfilment with a permanent error, recorded with its code."""
+    """Wix refused the fulfillment with a permanent error, recorded with its code."""

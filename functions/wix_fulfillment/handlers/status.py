@@ -6,69 +6,48 @@ it, so an operator sees both sides in one answer. Unknown orders get 404.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools import Logger
-
-from wix_fulfillment.adapters.orders_table import (
-    WORKER_CLIENT_CONFIG,
-    OrderRecords,
-    OrderStoreUnavailable,
-    dynamodb_client,
+from wix_fulfillment.bootstrap import status_parts
+from wix_fulfillment.core.model import OrderStoreUnavailable, WixUnavailable
+from wix_fulfillment.handlers.observability import (
+    entry_point,
+    logger_and_metrics,
+    wix_call_observer,
 )
-from wix_fulfillment.adapters.settings import FulfillmentSettings, app_secret_reader
-from wix_fulfillment.adapters.wix_api import WixApiClient, WixCredentials
-from wix_fulfillment.core.fulfillment_run import WixUnavailable
+from wix_fulfillment.handlers.responses import json_response
 
-logger = Logger(service="wix-status")
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger, metrics = logger_and_metrics("wix-status")
 _ID: Final = re.compile(r"[0-9A-Za-z-]{1,64}")
 
-
-class LambdaContext(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
-
-
-# Built once per execution environment, during Lambda's init phase.
-_settings = FulfillmentSettings.from_environment()
-_records = OrderRecords(dynamodb_client(WORKER_CLIENT_CONFIG), _settings.table_name)
-_credentials = WixCredentials(
-    _settings.wix_app_id,
-    app_secret_reader(_settings.wix_app_secret, _settings.wix_app_secret_arn),
-)
+parts = status_parts()
+"""Built once per execution environment, during Lambda's init phase."""
+observe_wix_call = wix_call_observer(metrics)
 
 
+@entry_point(logger, metrics)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     order_id = (event.get("pathParameters") or {}).get("orderId", "")
     instance_id = (event.get("queryStringParameters") or {}).get("instanceId", "")
     if not _ID.fullmatch(order_id) or not _ID.fullmatch(instance_id):
-        return _answer(400, {"error": "give the order id in the path and ?instanceId=<site>"})
+        return json_response(400, {"error": "give the order id in the path and ?instanceId=<site>"})
     try:
-        record = _records.record(instance_id, order_id)
+        record = parts.records.record(instance_id, order_id)
     except OrderStoreUnavailable as error:
         logger.error("orders table unavailable", extra={"reason": str(error)})
-        return _answer(503, {"error": "the orders table is unavailable, retry later"})
+        return json_response(503, {"error": "the orders table is unavailable, retry later"})
     if record is None:
-        return _answer(
+        return json_response(
             404, {"error": "no such order", "instanceId": instance_id, "orderId": order_id}
         )
-    wix = WixApiClient(
-        _settings.wix_api_base_url,
-        _credentials,
-        lambda: context.get_remaining_time_in_millis() / 1000,
-    )
+    wix = parts.wix.client(lambda: context.get_remaining_time_in_millis() / 1000, observe_wix_call)
     try:
         listing: dict[str, Any] | None = wix.list_fulfillments(instance_id, order_id)
         wix_error = None
     except WixUnavailable as error:
         listing, wix_error = None, str(error)
-    return _answer(200, {"order": record, "wix": listing, "wixError": wix_error})
-
-
-def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"content-type": "application/json"},
-        "body": json.dumps(body),
-    }
+    return json_response(200, {"order": record, "wix": listing, "wixError": wix_error})

@@ -8,26 +8,22 @@ not be stored (so that Wix retries and nothing is lost).
 from __future__ import annotations
 
 import base64
-import itertools
-import json
-from datetime import timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from wix_fulfillment.adapters.order_intake import OrderStoreUnavailable, intake_table
-from wix_fulfillment.adapters.settings import METRICS_NAMESPACE, WebhookSettings
-from wix_fulfillment.adapters.wix_webhook import (
-    InvalidToken,
-    WebhookVerifier,
-    load_webhook_public_key,
-)
+from wix_fulfillment.adapters.wix_webhook import InvalidToken
+from wix_fulfillment.bootstrap import webhook_parts
 from wix_fulfillment.core.intake import IntakeOutcome, take_in
-from wix_fulfillment.core.order_event import ApprovedOrder, MalformedEvent
+from wix_fulfillment.core.model import ApprovedOrder, OrderStoreUnavailable
+from wix_fulfillment.core.order_event import MalformedEvent
+from wix_fulfillment.handlers.observability import entry_point, logger_and_metrics
+from wix_fulfillment.handlers.responses import json_response
 
-logger = Logger(service="wix-webhook")
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="wix-webhook")
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger, metrics = logger_and_metrics("wix-webhook")
 LOGGED_TEXT_LIMIT: Final = 200
 """Text from a request (an event type, a verifier's reason quoting a header) is cut to this in
 logs: whoever sent it must not be able to fill the logs."""
@@ -37,26 +33,19 @@ OUTCOME_METRICS: Final = {
     IntakeOutcome.IGNORED: "WebhooksIgnored",
 }
 
-# Built once per execution environment, during Lambda's init phase.
-_settings = WebhookSettings.from_environment()
-_verifier = WebhookVerifier(load_webhook_public_key(_settings.webhook_public_key))
-_orders = intake_table(_settings.table_name, timedelta(days=_settings.order_retention_days))
-
-
-_invocations = itertools.count()
-"""Invocations of this execution environment so far: the first one's logs say cold_start."""
+parts = webhook_parts()
+"""Built once per execution environment, during Lambda's init phase."""
 
 
 class PayloadTooLarge(Exception):
     """The body is over the configured limit; nothing in it is looked at."""
 
 
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    logger.append_keys(cold_start=next(_invocations) == 0, request_id=_request_id(event))
+@entry_point(logger, metrics)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        token = _request_body(event, _settings.max_body_bytes)
-        result = take_in(_verifier.verified_claims(token), _orders)
+        token = _request_body(event, parts.settings.max_body_bytes)
+        result = take_in(parts.verifier.verified_claims(token), parts.orders)
     except PayloadTooLarge:
         return _rejected(413, "body too large", {"error": "request body too large"})
     except InvalidToken as error:
@@ -68,7 +57,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     except OrderStoreUnavailable as error:
         logger.error("order not stored; Wix will retry", extra={"reason": str(error)})
         metrics.add_metric(name="WebhooksNotStored", unit=MetricUnit.Count, value=1)
-        return _answer(503, {"error": "order could not be stored, retry later"})
+        return json_response(503, {"error": "order could not be stored, retry later"})
     metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
     if isinstance(result.event, ApprovedOrder):
         order = result.event
@@ -88,7 +77,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 "reason": result.event.reason,
             },
         )
-    return _answer(200, {"status": result.outcome})
+    return json_response(200, {"status": result.outcome})
 
 
 def _rejected(status: int, reason: str, body: dict[str, str], detail: str = "") -> dict[str, Any]:
@@ -99,12 +88,7 @@ def _rejected(status: int, reason: str, body: dict[str, str], detail: str = "") 
     )
     metrics.add_dimension(name="reason", value=reason)  # this invocation's flush only
     metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
-    return _answer(status, body)
-
-
-def _request_id(event: dict[str, Any]) -> str:
-    """API Gateway's request id: what ties a log line to the request in API Gateway's logs."""
-    return str((event.get("requestContext") or {}).get("requestId", ""))
+    return json_response(status, body)
 
 
 def _request_body(event: dict[str, Any], max_body_bytes: int) -> bytes:
@@ -123,11 +107,3 @@ def _request_body(event: dict[str, Any], max_body_bytes: int) -> bytes:
     if len(raw) > max_body_bytes:
         raise PayloadTooLarge
     return raw
-
-
-def _answer(status: int, body: dict[str, str]) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"content-type": "application/json"},
-        "body": json.dumps(body),
-    }

@@ -1,0 +1,58 @@
+"""DynamoDB through boto3: the worker's and the status function's client, and the intake
+transport for environments whose credentials DynamoDBLite cannot read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from wix_fulfillment.adapters.dynamodb_lite import DynamoDBError
+from wix_fulfillment.adapters.order_item import CONDITIONAL_CHECK_FAILED
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+WORKER_CLIENT_CONFIG: Final = Config(
+    connect_timeout=2.0,
+    read_timeout=5.0,
+    retries={"mode": "standard", "total_max_attempts": 5},
+)
+"""The worker has minutes, and an unrecorded outcome costs a second round of Wix calls."""
+
+
+def dynamodb_client(config: Config = WORKER_CLIENT_CONFIG) -> DynamoDBClient:
+    """A client for the table; honours ``AWS_ENDPOINT_URL_DYNAMODB`` (DynamoDB Local)."""
+    return boto3.client("dynamodb", config=config)
+
+
+def conditional_check_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED
+
+
+def describe(error: Exception) -> str:
+    """The error's class and AWS code, never request contents."""
+    if isinstance(error, ClientError):
+        return f"{type(error).__name__}: {error.response.get('Error', {}).get('Code', 'unknown')}"
+    return type(error).__name__
+
+
+class Boto3PutItem:
+    """PutItem through boto3, failing as :class:`DynamoDBLite` does, so intake has one store."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+
+    def put_item(self, table_name: str, item: Mapping[str, Any], condition_expression: str) -> None:
+        try:
+            self._client.put_item(
+                TableName=table_name, Item=dict(item), ConditionExpression=condition_expression
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "unknown")
+            raise DynamoDBError(code, retryable=False) from error
+        except BotoCoreError as error:
+            raise DynamoDBError(type(error).__name__, retryable=True) from error

@@ -1,0 +1,80 @@
+"""The DynamoDB write of an approved order: one conditional PutItem, so the first delivery stores
+the order and every later one changes nothing.
+
+It goes through :class:`DynamoDBLite` wherever the environment holds credentials and region (it
+always does in Lambda), which keeps botocore out of the webhook's cold start; elsewhere (a
+profile, a container credentials endpoint) through boto3 with its whole credential chain.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
+
+from wix_fulfillment.adapters.dynamodb_lite import DynamoDBError, DynamoDBLite
+from wix_fulfillment.adapters.order_item import (
+    CONDITIONAL_CHECK_FAILED,
+    NEW_ORDER_CONDITION,
+    new_order_item,
+)
+from wix_fulfillment.core.model import ApprovedOrder, OrderStoreUnavailable
+
+# The webhook must answer Wix within 1.25 s: fail fast and let Wix's retry bring the order back.
+CONNECT_TIMEOUT_SECONDS: Final = 0.5
+READ_TIMEOUT_SECONDS: Final = 1.0
+MAX_ATTEMPTS: Final = 2
+
+
+class PutItemTransport(Protocol):
+    def put_item(
+        self, table_name: str, item: Mapping[str, Any], condition_expression: str
+    ) -> None: ...
+
+
+class IntakeStore:
+    """Implements the core's ``OrderStore`` over either transport."""
+
+    def __init__(self, transport: PutItemTransport, table_name: str, retention: timedelta) -> None:
+        self.transport = transport
+        self._table_name = table_name
+        self._retention = retention
+
+    def insert_if_new(self, order: ApprovedOrder) -> bool:
+        try:
+            self.transport.put_item(
+                self._table_name,
+                new_order_item(order, datetime.now(UTC), self._retention),
+                NEW_ORDER_CONDITION,
+            )
+        except DynamoDBError as error:
+            if error.code == CONDITIONAL_CHECK_FAILED:
+                return False
+            raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
+        return True
+
+
+def intake_transport(environ: Mapping[str, str] = os.environ) -> PutItemTransport:
+    """DynamoDBLite when the environment gives credentials and region, else boto3."""
+    client = DynamoDBLite.from_environment(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        max_attempts=MAX_ATTEMPTS,
+        environ=environ,
+    )
+    if client is not None:
+        return client
+    from botocore.config import Config
+
+    from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem, dynamodb_client
+
+    return Boto3PutItem(
+        dynamodb_client(
+            Config(
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                read_timeout=READ_TIMEOUT_SECONDS,
+                retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+            )
+        )
+    )

@@ -1,0 +1,119 @@
+"""The stored order item, in DynamoDB's typed JSON: its key, its attributes, and the one
+encoding and decoding of the order projection. Pure, so the webhook (DynamoDBLite), the worker
+(boto3 and stream images) and the operator view all read and write the same shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from wix_fulfillment.core.model import ApprovedOrder, LineItem
+from wix_fulfillment.core.order_status import OrderStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+KEY: Final = "pk"
+STATUS: Final = "status"
+REDRIVE_MARKER: Final = "redriveRequestedAt"
+"""Set by a redrive; its arrival is what the stream filter matches, and every outcome removes it."""
+BEFORE_LOST_CREATE: Final = "fulfillmentIdsBeforeLostCreate"
+"""The order's fulfillment ids at Wix before a create whose answer was lost: what tells the next
+run that fulfillments beyond them are its own (FULFILLED), not someone else's (SKIPPED)."""
+NEW_ORDER_CONDITION: Final = f"attribute_not_exists({KEY})"
+CONDITIONAL_CHECK_FAILED: Final = "ConditionalCheckFailedException"
+_NOT_SHOWN: Final = frozenset({KEY})
+
+
+def order_key(instance_id: str, order_id: str) -> str:
+    """One item per (site instance, order): the order, not the event, is what must be unique."""
+    return f"ORDER#{instance_id}#{order_id}"
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def new_order_item(
+    order: ApprovedOrder, received_at: datetime, retention: timedelta
+) -> dict[str, AttributeValueTypeDef]:
+    """The item intake writes: the order's projection, PENDING, with its expiry (TTL)."""
+    received = timestamp(received_at)
+    item: dict[str, AttributeValueTypeDef] = {
+        KEY: {"S": order_key(order.instance_id, order.order_id)},
+        "instanceId": {"S": order.instance_id},
+        "orderId": {"S": order.order_id},
+        "eventId": {"S": order.event_id},
+        "lineItems": {
+            "L": [
+                {
+                    "M": {
+                        "id": {"S": line.id},
+                        "quantity": {"N": str(line.quantity)},
+                        "shippable": {"BOOL": line.shippable},
+                        "itemType": {"S": line.item_type},
+                    }
+                }
+                for line in order.line_items
+            ]
+        },
+        STATUS: {"S": OrderStatus.PENDING},
+        "attempts": {"N": "0"},
+        "receivedAt": {"S": received},
+        "updatedAt": {"S": received},
+        "expiresAt": {"N": str(int((received_at + retention).timestamp()))},
+    }
+    if order.order_number is not None:
+        item["orderNumber"] = {"S": order.order_number}
+    if order.event_time is not None:
+        item["eventTime"] = {"S": order.event_time}
+    return item
+
+
+def order_from_item(item: Mapping[str, Any]) -> ApprovedOrder:
+    """The stored order from an item or a stream record's image."""
+    try:
+        return ApprovedOrder(
+            instance_id=item["instanceId"]["S"],
+            order_id=item["orderId"]["S"],
+            event_id=item["eventId"]["S"],
+            order_number=item.get("orderNumber", {}).get("S"),
+            event_time=item.get("eventTime", {}).get("S"),
+            line_items=tuple(
+                LineItem(
+                    id=line["M"]["id"]["S"],
+                    quantity=int(line["M"]["quantity"]["N"]),
+                    shippable=bool(line["M"]["shippable"]["BOOL"]),
+                    item_type=line["M"]["itemType"]["S"],
+                )
+                for line in item["lineItems"]["L"]
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"not an order item: {type(error).__name__} {error}") from error
+
+
+def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The item as plain JSON for an operator, without its key, attributes sorted."""
+    return {name: _plain(item[name]) for name in sorted(item) if name not in _NOT_SHOWN}
+
+
+def strings(values: Sequence[str]) -> AttributeValueTypeDef:
+    return {"L": [{"S": value} for value in values]}
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as JSON (the types the table uses)."""
+    if "S" in value:
+        return value["S"]
+    if "N" in value:
+        number = value["N"]
+        return int(number) if number.lstrip("-").isdigit() else float(number)
+    if "L" in value:
+        return [_plain(entry) for entry in value["L"]]
+    if "M" in value:
+        return {name: _plain(entry) for name, entry in value["M"].items()}
+    if "BOOL" in value:
+        return value["BOOL"]
+    return None

@@ -1,0 +1,155 @@
+"""The core's vocabulary: the order as stored, the fulfillment requests and answers, the errors
+the algorithms speak, and the ports adapters implement (tests fake them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+MAX_ORDERS_PER_CALL: Final = 100
+"""Wix's limit for both list-by-ids and bulk create."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    """What fulfillment needs of one order line: which, how many, and whether it ships."""
+
+    id: str
+    quantity: int
+    shippable: bool
+    item_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedOrder:
+    """The compact projection of an approved order, as stored for the fulfillment worker."""
+
+    instance_id: str
+    order_id: str
+    event_id: str
+    order_number: str | None
+    event_time: str | None
+    line_items: tuple[LineItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredEvent:
+    """A verified event we acknowledge but do not store, with the reason for the log."""
+
+    event_type: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilledLine:
+    id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingFulfillment:
+    """A fulfillment Wix already has for the order, whoever created it."""
+
+    id: str
+    lines: tuple[FulfilledLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingInfo:
+    tracking_number: str
+    shipping_provider: str
+    tracking_link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FulfillmentRequest:
+    """One fulfillment for one order: intake caps an order at 300 line items, Wix's limit for
+    one fulfillment, so an order never needs two."""
+
+    order_id: str
+    lines: tuple[FulfilledLine, ...]
+    tracking: TrackingInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateResult:
+    """Wix's answer for one order of a create call: its fulfillment ids, or why it refused."""
+
+    order_id: str
+    fulfillment_ids: tuple[str, ...] = ()
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @property
+    def created(self) -> bool:
+        return self.error_code is None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """An order to fulfill, and what an earlier run left of a create whose answer was lost."""
+
+    order: ApprovedOrder
+    fulfillment_ids_before_lost_create: frozenset[str] | None = None
+
+
+class OrderStoreUnavailable(RuntimeError):
+    """DynamoDB could not be reached or refused the request; nothing was stored."""
+
+
+class RecordingFailed(Exception):
+    """The outcome could not be written; the order stays PENDING and comes back on the stream."""
+
+
+class WixUnavailable(Exception):
+    """Wix did not answer usefully (after retries); nothing was created by the failed call."""
+
+
+class CreateOutcomeUnknown(Exception):
+    """A create was sent but its answer was lost: the fulfillments may or may not exist."""
+
+
+class TrackingUnavailable(Exception):
+    """The shipment provider could not give tracking info now."""
+
+
+class OrderStore(Protocol):
+    def insert_if_new(self, order: ApprovedOrder) -> bool:
+        """Store the order unless one with its key exists; True when this call stored it."""
+        ...
+
+
+class WixFulfillments(Protocol):
+    def existing_fulfillments(
+        self, instance_id: str, order_ids: Sequence[str]
+    ) -> Mapping[str, Sequence[ExistingFulfillment]]: ...
+
+    def create_fulfillments(
+        self, instance_id: str, requests: Sequence[FulfillmentRequest]
+    ) -> Sequence[CreateResult]: ...
+
+
+class ShipmentProvider(Protocol):
+    def tracking_for(
+        self, order: ApprovedOrder, lines: Sequence[FulfilledLine]
+    ) -> TrackingInfo | None: ...
+
+
+class OrderOutcomes(Protocol):
+    """Where outcomes are recorded; each call changes an order only while it is PENDING."""
+
+    def record_fulfilled(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> None: ...
+
+    def record_skipped(
+        self, order: ApprovedOrder, reason: str, fulfillment_ids: Sequence[str]
+    ) -> None: ...
+
+    def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None: ...
+
+    def record_failed_attempt(
+        self,
+        order: ApprovedOrder,
+        reason: str,
+        fulfillment_ids_before_lost_create: Sequence[str] | None,
+    ) -> None: ...
