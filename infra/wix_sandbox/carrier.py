@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.wix_sandbox.errors import application_error, validation_error
+from infra.wix_sandbox.parsing import NOT_A_JSON_OBJECT, json_object, required_string
 from infra.wix_sandbox.tracking import carrier_tracking_link, new_tracking_number
 
 
@@ -57,19 +58,12 @@ class CarrierService:
 
 
 def _shipment(request: object) -> dict[str, Any]:
-    if not isinstance(request, Mapping):
-        raise validation_error("body", "must be a JSON object")
-    for name in ("instanceId", "orderId"):
-        if not isinstance(request.get(name), str) or not request[name]:
-            raise validation_error(name, "required string")
-    line_items = request.get("lineItems")
+    shipment = json_object(request, "body", NOT_A_JSON_OBJECT)
+    instance_id, order_id = (required_string(shipment, name) for name in ("instanceId", "orderId"))
+    line_items = shipment.get("lineItems")
     if not isinstance(line_items, list) or not line_items:
         raise validation_error("lineItems", "required non-empty list")
     for index, item in enumerate(line_items):
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
             raise validation_error(f"lineItems[{index}].id", "required string")
-    return {
-        "instanceId": request["instanceId"],
-        "orderId": request["orderId"],
-        "lineItems": line_items,
-    }
+    return {"instanceId": instance_id, "orderId": order_id, "lineItems": line_items}
