@@ -2,8 +2,9 @@
 
 Wix answers errors as ``{"message", "details": {"applicationError": {"code", "description",
 "data"}}}`` for rule violations and ``{"message", "details": {"validationError":
-{"fieldViolations": [...]}}}`` for malformed requests. The exact codes for over-fulfilment, an
-unknown order and the like are not documented; the sandbox's codes are named here, in one place.
+{"fieldViolations": [...]}}}`` for malformed requests. The exact codes for over-fulfillment, an
+unknown order and the like are not documented (see ``unconfirmed``); the sandbox's codes are
+named here, in one place.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ def load_or_generate_private_key(private_key_pem: bytes | None) -> rsa.RSAPrivat
 
 @lru_cache(maxsize=4)
 def _parsed_private_key(private_key_pem: bytes) -> rsa.RSAPrivateKey:
-    """Parsing validates the key (~40 ms); sandboxes started again with one key parse it once."""
+    """Parsing validates the key, which is slow; sandboxes started again with one key parse it
+    once."""
     key = serialization.load_pem_private_key(private_key_pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("the webhook signing key must be an RSA private key (RS256)")

@@ -2,7 +2,8 @@
 
 Visibility: an order belongs to one site (instance). A token of another instance gets 404
 ``ORDER_NOT_FOUND`` for it, exactly as for an order that does not exist, so that a caller learns
-nothing about other sites' orders.
+nothing about other sites' orders. This and the other choices Wix does not document are listed
+in ``unconfirmed``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Wix's documented limit: 200 requests per minute per app instance, answered with 429 beyond it."""
+"""Wix's documented limit: 200 requests per minute per app instance, answered with 429 beyond it.
+
+How Wix counts the minute is not documented; the window below is the sandbox's choice
+(``unconfirmed``).
+"""
 
 from __future__ import annotations
 

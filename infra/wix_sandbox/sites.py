@@ -1,7 +1,8 @@
 """The sites (app instances) the app is installed on, and the OAuth access tokens issued for them.
 
 Wix issues a token per site with the client credentials grant and takes it back raw in
-``Authorization``; every call to Wix's other routes is for the site its token names.
+``Authorization``; every call to Wix's other routes is for the site its token names. What Wix
+leaves unsaid here (refusal codes, the "Bearer" prefix, earlier tokens) is in ``unconfirmed``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from typing import Final
 from urllib.parse import quote
 
 # Wix autofills the link for exactly these providers (names as Wix spells them); for any other
-# provider the caller must send a trackingLink. The patterns are the carriers' public track pages.
+# provider the caller must send a trackingLink. The patterns are the carriers' public track pages
+# (the links Wix writes may differ: ``unconfirmed``).
 TRACKING_LINK_PATTERNS: Final[dict[str, str]] = {
     "fedex": "https://www.fedex.com/apps/fedextrack/?action=track&trackingnumber={}",
     "ups": "https://www.ups.com/track?tracknum={}",

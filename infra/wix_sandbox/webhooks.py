@@ -2,8 +2,9 @@
 
 Wire format (``shared/wix/api-facts.md``): ``POST``, ``Content-Type: text/plain``, the body a
 compact RS256 JWT whose ``data`` claim nests the event envelope as JSON strings. Only an answer of
-200 within the deadline (1.25 s) counts as delivered; anything else is retried after 1 min, 10 min,
-1 h, 2 h, 2 h, 2 h, 4 h, 4 h, 4 h, 8 h, 8 h, 12 h, that schedule divided by the compression factor.
+200 within the deadline counts as delivered; anything else is retried on Wix's schedule
+(``RESEND_SCHEDULE_SECONDS``), divided by the compression factor. What Wix leaves unsaid here is
+listed in ``unconfirmed``.
 
 All sending happens on background threads: the control API call that creates an order returns at
 once, with the deliveries already registered, so a test can wait for them to settle.
@@ -49,7 +50,7 @@ RESEND_SCHEDULE_SECONDS: Final = (
     43_200,
 )
 MAX_ATTEMPTS: Final = 1 + len(RESEND_SCHEDULE_SECONDS)
-WEBHOOK_TOKEN_LIFETIME_SECONDS: Final = 300_000  # Wix's own sample has exp - iat of about 83 h
+WEBHOOK_TOKEN_LIFETIME_SECONDS: Final = 300_000  # exp - iat: unconfirmed (see ``unconfirmed``)
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_COPIES: Final = 50
 _SENDER_THREADS: Final = 64

@@ -258,7 +258,7 @@ def test_an_unknown_order_is_404_and_a_malformed_id_400(wix: WixHttp, token: str
     assert wix.list_one(token, "not-a-guid").violated_fields == ["orderId"]
 
 
-def test_over_fulfilment_is_refused_and_changes_nothing(
+def test_over_fulfillment_is_refused_and_changes_nothing(
     wix: WixHttp, sandbox: WixSandbox, control: SandboxClient, site: str, token: str
 ) -> None:
     order_id = physical_order(control, site, quantity=3)
