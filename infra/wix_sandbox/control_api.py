@@ -26,6 +26,7 @@ from infra.wix_sandbox.parsing import (
     flag,
     is_guid,
     json_object,
+    known_settings,
     optional_json_object,
     positive_number,
 )
@@ -131,9 +132,7 @@ class ControlApi:
 
     def _change_config(self, request: Request, parameters: Mapping[str, str]) -> Response:
         changes = _body(request)
-        unknown = set(changes) - _SETTINGS
-        if unknown:
-            raise validation_error("body", f"unknown settings: {', '.join(sorted(unknown))}")
+        known_settings(changes, _SETTINGS, "body")
         if "webhookUrl" in changes:
             url = changes["webhookUrl"]
             self._dispatcher.webhook_url = None if url is None else loopback_webhook_url(url)

@@ -12,13 +12,13 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.clock import iso_timestamp
 from infra.wix_sandbox.errors import application_error, validation_error
-from infra.wix_sandbox.parsing import json_object, whole_number
+from infra.wix_sandbox.parsing import json_object, listed, whole_number
 from infra.wix_sandbox.tracking import known_tracking_link
 
 APPROVED: Final = "APPROVED"
@@ -99,14 +99,10 @@ def refresh_fulfillment_status(order: Order) -> None:
 
 def order_line_items(raw: object) -> dict[str, LineItem]:
     """The line items of an order given to the control API, under Wix's limits."""
-    if not isinstance(raw, list) or not raw:
-        raise validation_error("order.lineItems", "must list at least 1 line item")
     line_items: dict[str, LineItem] = {}
-    for index, raw_item in enumerate(raw):
-        item = json_object(raw_item, f"order.lineItems[{index}]")
-        item_id, quantity = item.get("id"), item.get("quantity")
-        if not _line_item_id(item_id):
-            raise validation_error(f"order.lineItems[{index}].id", "required line item id")
+    for index, raw_item in enumerate(listed(raw, "order.lineItems", "line item")):
+        item_id, item = _line_item(raw_item, f"order.lineItems[{index}]")
+        quantity = item.get("quantity")
         if item_id in line_items:
             raise validation_error(f"order.lineItems[{index}].id", "line item ids must be unique")
         if not whole_number(quantity, 1, MAX_QUANTITY):
@@ -121,19 +117,15 @@ def order_line_items(raw: object) -> dict[str, LineItem]:
 
 def fulfillment_request(raw: object, where: str) -> FulfillmentRequest:
     fulfillment = json_object(raw, where)
-    line_items = fulfillment.get("lineItems")
-    if not isinstance(line_items, list) or not line_items:
-        raise validation_error(f"{where}.lineItems", "must list at least 1 line item")
+    line_items = listed(fulfillment.get("lineItems"), f"{where}.lineItems", "line item")
     if len(line_items) > MAX_FULFILLMENT_LINE_ITEMS:
         raise validation_error(
             f"{where}.lineItems", f"at most {MAX_FULFILLMENT_LINE_ITEMS} line items per fulfillment"
         )
     parsed: dict[str, int | None] = {}
     for index, raw_item in enumerate(line_items):
-        item = json_object(raw_item, f"{where}.lineItems[{index}]")
-        item_id, quantity = item.get("id"), item.get("quantity")
-        if not _line_item_id(item_id):
-            raise validation_error(f"{where}.lineItems[{index}].id", "required line item id")
+        item_id, item = _line_item(raw_item, f"{where}.lineItems[{index}]")
+        quantity = item.get("quantity")
         if quantity is not None and not whole_number(quantity, 1, MAX_QUANTITY):
             raise validation_error(
                 f"{where}.lineItems[{index}].quantity",
@@ -265,8 +257,13 @@ def _custom_info(raw: object, where: str) -> dict[str, Any]:
     return copy.deepcopy(dict(json_object(raw, where)))
 
 
-def _line_item_id(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and 1 <= len(value) <= MAX_LINE_ITEM_ID_LENGTH
+def _line_item(raw: object, where: str) -> tuple[str, Mapping[str, Any]]:
+    """A line item object and its id, which every line item of a request must have."""
+    item = json_object(raw, where)
+    item_id = item.get("id")
+    if not isinstance(item_id, str) or not 1 <= len(item_id) <= MAX_LINE_ITEM_ID_LENGTH:
+        raise validation_error(f"{where}.id", "required line item id")
+    return item_id, item
 
 
 def _tracking_text(value: object, where: str) -> str:

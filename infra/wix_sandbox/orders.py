@@ -32,7 +32,7 @@ from infra.wix_sandbox.fulfillment_rules import (
     refresh_fulfillment_status,
     update_changes,
 )
-from infra.wix_sandbox.parsing import is_guid, json_object, require_guid
+from infra.wix_sandbox.parsing import is_guid, json_object, listed, require_guid
 from infra.wix_sandbox.sites import Sites
 from infra.wix_sandbox.stats import Stats
 
@@ -162,9 +162,7 @@ class Orders:
 
     def list_by_ids(self, instance_id: str, body: object) -> dict[str, Any]:
         """Orders the caller cannot see (unknown, or another site's) are left out of the answer."""
-        order_ids = json_object(body, "body").get("orderIds")
-        if not isinstance(order_ids, list) or not 1 <= len(order_ids) <= MAX_ORDER_IDS_PER_LIST:
-            raise validation_error("orderIds", f"must list 1 to {MAX_ORDER_IDS_PER_LIST} order ids")
+        order_ids = _listed_in_body(body, "orderIds", "order ids", MAX_ORDER_IDS_PER_LIST)
         for index, order_id in enumerate(order_ids):
             require_guid(order_id, f"orderIds[{index}]")
         with self._lock:
@@ -179,11 +177,7 @@ class Orders:
 
     def bulk_create(self, instance_id: str, body: object) -> dict[str, Any]:
         """Each order succeeds or fails on its own, all of its fulfillments or none of them."""
-        entries = json_object(body, "body").get("ordersWithFulfillments")
-        if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_ORDERS_PER_BULK:
-            raise validation_error(
-                "ordersWithFulfillments", f"must list 1 to {MAX_ORDERS_PER_BULK} orders"
-            )
+        entries = _listed_in_body(body, "ordersWithFulfillments", "orders", MAX_ORDERS_PER_BULK)
         results: list[dict[str, Any]] = []
         with self._lock:
             for index, entry in enumerate(entries):
@@ -254,9 +248,7 @@ class Orders:
         item = json_object(entry, where)
         order_id = item.get("orderId")
         require_guid(order_id, f"{where}.orderId")
-        raw_fulfillments = item.get("fulfillments")
-        if not isinstance(raw_fulfillments, list) or not raw_fulfillments:
-            raise validation_error(f"{where}.fulfillments", "must list at least 1 fulfillment")
+        raw_fulfillments = listed(item.get("fulfillments"), f"{where}.fulfillments", "fulfillment")
         requests = [
             fulfillment_request(raw, f"{where}.fulfillments[{position}]")
             for position, raw in enumerate(raw_fulfillments)
@@ -287,6 +279,10 @@ class Orders:
         if order is None or order.instance_id != instance_id:
             raise application_error(404, errors.ORDER_NOT_FOUND, "order not found")
         return order
+
+
+def _listed_in_body(body: object, name: str, what: str, most: int) -> list[Any]:
+    return listed(json_object(body, "body").get(name), name, what, most)
 
 
 def _one_of_statuses() -> str:

@@ -32,6 +32,20 @@ def optional_json_object(value: object, where: str = "body") -> Mapping[str, Any
     return {} if value is None else json_object(value, where, NOT_A_JSON_OBJECT)
 
 
+def listed(value: object, where: str, what: str, most: int | None = None) -> list[Any]:
+    """A list of at least one item (and at most ``most``); ``what`` names the items."""
+    if not isinstance(value, list) or not value or (most is not None and len(value) > most):
+        span = "at least 1" if most is None else f"1 to {most}"
+        raise validation_error(where, f"must list {span} {what}")
+    return value
+
+
+def known_settings(settings: Mapping[str, Any], names: frozenset[str], where: str) -> None:
+    unknown = set(settings) - names
+    if unknown:
+        raise validation_error(where, f"unknown settings: {', '.join(sorted(unknown))}")
+
+
 def required_string(fields: Mapping[str, Any], name: str) -> str:
     value = fields.get(name)
     if not isinstance(value, str) or not value:

@@ -33,6 +33,7 @@ from infra.webhook_signing import order_approved_envelope, sign_wix_webhook, wix
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.clock import iso_timestamp
 from infra.wix_sandbox.errors import application_error, validation_error
+from infra.wix_sandbox.parsing import flag, known_settings
 from infra.wix_sandbox.stats import Stats
 
 RESEND_SCHEDULE_SECONDS: Final = (
@@ -54,6 +55,7 @@ WEBHOOK_TOKEN_LIFETIME_SECONDS: Final = 300_000  # exp - iat: unconfirmed (see `
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_COPIES: Final = 50
 _SENDER_THREADS: Final = 64
+_PLAN_SETTINGS: Final = frozenset({"copies", "concurrentCopies", "extraEvents", "shuffle"})
 
 
 class DeliveryState(StrEnum):
@@ -81,10 +83,7 @@ class DeliveryPlan:
             return cls()
         if not isinstance(value, Mapping):
             raise validation_error("delivery", "must be an object")
-        names = {"copies", "concurrentCopies", "extraEvents", "shuffle"}
-        unknown = set(value) - names
-        if unknown:
-            raise validation_error("delivery", f"unknown settings: {', '.join(sorted(unknown))}")
+        known_settings(value, _PLAN_SETTINGS, "delivery")
         counts = {}
         for name, default in (("copies", 1), ("concurrentCopies", 0), ("extraEvents", 0)):
             count = value.get(name, default)
@@ -93,9 +92,7 @@ class DeliveryPlan:
             counts[name] = count
         if counts["copies"] + counts["concurrentCopies"] < 1:
             raise validation_error("delivery", "copies + concurrentCopies must be at least 1")
-        shuffle = value.get("shuffle", False)
-        if not isinstance(shuffle, bool):
-            raise validation_error("delivery.shuffle", "must be true or false")
+        shuffle = flag(value.get("shuffle", False), "delivery.shuffle")
         return cls(counts["copies"], counts["concurrentCopies"], counts["extraEvents"], shuffle)
 
 
