@@ -27,9 +27,9 @@ def json_object(value: object, where: str, description: str = REQUIRED_OBJECT) -
     return value
 
 
-def optional_json_object(value: object, where: str = "body") -> Mapping[str, Any]:
+def optional_json_object(value: object) -> Mapping[str, Any]:
     """A body the sandbox's routes may leave empty: nothing reads as ``{}``."""
-    return {} if value is None else json_object(value, where, NOT_A_JSON_OBJECT)
+    return {} if value is None else json_object(value, "body", NOT_A_JSON_OBJECT)
 
 
 def listed(value: object, where: str, what: str, most: int | None = None) -> list[Any]:

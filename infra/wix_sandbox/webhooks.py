@@ -29,7 +29,11 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from infra.webhook_signing import order_approved_envelope, sign_wix_webhook, wix_webhook_claims
+from infra.samples.webhook_signing import (
+    order_approved_envelope,
+    sign_wix_webhook,
+    wix_webhook_claims,
+)
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.clock import iso_timestamp
 from infra.wix_sandbox.errors import application_error, validation_error
