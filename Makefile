@@ -11,7 +11,7 @@ NODE_READY := $(NPM_DIR)/node_modules/.installed
 PERF_NODE_DIR := tests/perf/node
 PERF_NODE_READY := $(PERF_NODE_DIR)/node_modules/.installed
 
-.PHONY: help install java lint template-check test unit fuzz events dynamodb-local local demo chaos bench build validate clean
+.PHONY: help install java lint format template-check test unit integration e2e fuzz events dynamodb-local local demo chaos bench build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ lint: $(PYTHON_READY) ## ruff (lint and format) and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+format: $(PYTHON_READY) ## ruff format, then ruff check --fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
 template-check: $(PYTHON_READY) ## cfn-lint on template.yaml
 	$(BIN)/cfn-lint template.yaml
 
@@ -55,14 +59,20 @@ test: install lint template-check ## everything CI runs: lint, template checks, 
 unit: $(PYTHON_READY) ## the pure unit tests only (no DynamoDB Local)
 	$(BIN)/pytest tests/unit
 
+integration: install ## DynamoDB Local and the Wix sandbox over HTTP: tests/integration, tests/sandbox
+	$(BIN)/pytest tests/integration tests/sandbox
+
+e2e: install ## the whole local stack: tests/e2e
+	$(BIN)/pytest tests/e2e
+
 fuzz: install ## property-based fuzzing of the webhook and the plan: 5,000 random examples each
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/fuzz
 
 events: $(PYTHON_READY) ## regenerate infra/events/*.json and infra/env.json
-	$(BIN)/python -m infra.sample_events
+	$(BIN)/python -m infra.sam.sample_events
 
 dynamodb-local: install ## DynamoDB Local on :8000 with the template's table, for sam local invoke
-	$(BIN)/python -m infra.dynamodb_local --port 8000
+	$(BIN)/python -m infra.sam.local_table --port 8000
 
 # The Wix sandbox signs webhooks with the committed development key, so WebhookFunction configured
 # by infra/env.json accepts them; the development site is installed. SANDBOX_ARGS adds options,
@@ -72,17 +82,17 @@ SANDBOX_ARGS ?=
 .PHONY: sandbox
 sandbox: $(PYTHON_READY) ## the Wix sandbox on 127.0.0.1:8700 in the foreground (SANDBOX_PORT, SANDBOX_ARGS)
 	$(BIN)/python -m infra.wix_sandbox --port $(SANDBOX_PORT) \
-		--private-key infra/dev_keys/webhook_signing_private_key.pem \
+		--private-key infra/samples/dev_keys/webhook_signing_private_key.pem \
 		--site 6a1f3c9e-2b7d-4e58-9c0a-1d2e3f4a5b6c $(SANDBOX_ARGS)
 
 local: install ## the whole stack, Docker-free, in the foreground: HTTP API on :3000 (Ctrl-C stops)
 	$(BIN)/python -m infra.local_stack
 
 demo: install ## the seed flow end to end: orders approved at "Wix", verified, stored, fulfilled
-	$(BIN)/python -m infra.demo
+	$(BIN)/python -m infra.scenarios.demo
 
 chaos: install ## 1,000 orders, 5 sites, duplicates, Wix faults, a frozen database; 3 seeds
-	$(BIN)/python -m infra.chaos --orders 1000 --sites 5 --seeds 1 2 3
+	$(BIN)/python -m infra.scenarios.chaos --orders 1000 --sites 5 --seeds 1 2 3
 
 # The official Wix JS SDK, measured beside our code: installed for the benchmarks only.
 $(PERF_NODE_READY): $(PERF_NODE_DIR)/package.json $(PERF_NODE_DIR)/package-lock.json
@@ -90,15 +100,15 @@ $(PERF_NODE_READY): $(PERF_NODE_DIR)/package.json $(PERF_NODE_DIR)/package-lock.
 	@touch $@
 
 BENCH_ARGS ?=
-bench: install $(PERF_NODE_READY) ## the benchmarks of issue 7: one table of figures (BENCH_ARGS="--only bench_verify")
+bench: install $(PERF_NODE_READY) ## the benchmarks: verify, cold start, worker, package, end to end; one table of figures (BENCH_ARGS="--only bench_verify")
 	$(BIN)/python -m tests.perf $(BENCH_ARGS)
 
 build: $(PYTHON_READY) ## sam build (arm64, Python 3.13) into .aws-sam/build, then check each function
-	$(BIN)/python -m infra.sam_build
+	$(BIN)/python -m infra.sam.build
 
 validate: $(PYTHON_READY) ## cfn-lint and sam validate --lint (the SAM CLI is installed in .venv-sam)
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/python -c 'from infra.sam_build import sam_executable; print(sam_executable())' >/dev/null
+	$(BIN)/python -c 'from infra.sam.build import sam_executable; print(sam_executable())' >/dev/null
 	SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --region us-east-1
 
 clean: ## remove the venv, node packages and caches

@@ -1,1 +1,1 @@
-"""Everything that runs the stack and is not Lambda code: local DynamoDB, events, keys, tooling."""
+"""Not Lambda code: local_stack, samples, commands, scenarios, sam, wix_sandbox (sub-packages)."""

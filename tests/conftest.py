@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal
+from infra.local_stack.dynamodb_local import DynamoDBLocal
 from infra.template import create_table_from_template, load_template
 from tests.support.lambda_functions import ColdStart, Handler
 from tests.support.webhooks import KeyPair

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from infra.apigw_events import http_api_event
+from infra.local_stack.apigw_events import http_api_event
 from infra.local_stack.functions import FunctionError
 from infra.local_stack.wiring import Route
 from infra.service import LocalService

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from infra.dynamodb_local import DynamoDBLocal
-from infra.dynamodb_stream import StreamReader
+from infra.local_stack.dynamodb_local import DynamoDBLocal
+from infra.local_stack.dynamodb_stream import StreamReader
+from infra.local_stack.env_file import ENV_VARS_PATH, env_file_values
 from infra.local_stack.functions import REPO_ROOT, FunctionPool
 from infra.local_stack.http_api import Exchange, HttpApi
 from infra.local_stack.streams import BatchReport, DeadLetterFile, StreamPoller
 from infra.local_stack.wiring import FunctionSpec, StackWiring, read_wiring
-from infra.sam_local import ENV_VARS_PATH, env_file_values
-from infra.sample_events import DEV_INSTANCE_ID, DEV_PRIVATE_KEY_PATH
+from infra.samples.dev_data import DEV_INSTANCE_ID, DEV_PRIVATE_KEY_PATH
 from infra.service import LocalService
 from infra.template import TEMPLATE_PATH, create_table_from_template, load_template
 from infra.wix_sandbox import SandboxClient, SandboxProcess
@@ -192,7 +192,7 @@ class LocalStack(LocalService):
         deadline = time.monotonic() + timeout
         return all(poller.idle.wait(max(deadline - time.monotonic(), 0)) for poller in self.pollers)
 
-    # --- one line per webhook and per fulfilment ---
+    # --- one line per webhook and per fulfillment ---
 
     def _log_exchange(self, exchange: Exchange) -> None:
         try:

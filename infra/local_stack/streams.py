@@ -22,8 +22,8 @@ from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.dynamodb_stream import StreamReader, lambda_stream_event
-from infra.event_filter import matches_any
+from infra.local_stack.dynamodb_stream import StreamReader, lambda_stream_event
+from infra.local_stack.event_filter import matches_any
 from infra.local_stack.functions import FunctionError
 from infra.local_stack.wiring import StreamMapping
 from infra.service import LocalService

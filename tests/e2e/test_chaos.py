@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.chaos import run_chaos
 from infra.local_stack.stack import StackSettings
+from infra.scenarios.chaos import run_chaos
 from tests.support.log_hygiene import leaks, log_lines
 
 pytestmark = pytest.mark.integration

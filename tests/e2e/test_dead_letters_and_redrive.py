@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from infra import redrive
-from infra.demo import PlacedOrder, settle
+from infra.commands import redrive
 from infra.local_stack.stack import LocalStack, StackSettings
+from infra.scenarios.demo import PlacedOrder, settle
 from infra.template import resource_properties
 from wix_fulfillment.adapters.order_item import order_key
 

@@ -14,10 +14,10 @@ import pytest
 import urllib3
 from botocore.credentials import Credentials
 
-from infra.demo import PlacedOrder, place_demo_orders, settle
+from infra.commands.order_status import order_status
 from infra.local_stack.stack import LocalStack, StackSettings
-from infra.order_status import order_status
-from infra.sample_events import DEV_INSTANCE_ID
+from infra.samples.dev_data import DEV_INSTANCE_ID
+from infra.scenarios.demo import PlacedOrder, place_demo_orders, settle
 from infra.template import TEMPLATE_PATH
 from infra.wix_sandbox.order_factory import line_item_id
 from tests.support.log_hygiene import leaks, log_lines
@@ -125,7 +125,7 @@ def test_make_demo_reports_every_order_settled_and_no_duplicate_and_leaks_nothin
     tmp_path: Path,
 ) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "infra.demo", "--work-dir", str(tmp_path)],
+        [sys.executable, "-m", "infra.scenarios.demo", "--work-dir", str(tmp_path)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

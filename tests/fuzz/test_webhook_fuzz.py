@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from infra.webhook_signing import order_approved_envelope
+from infra.samples.webhook_signing import order_approved_envelope
 from tests.support.lambda_functions import Handler
 from tests.support.webhooks import (
     INSTANCE_ID,

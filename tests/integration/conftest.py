@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal
-from infra.dynamodb_stream import StreamReader
+from infra.local_stack.dynamodb_local import DynamoDBLocal
+from infra.local_stack.dynamodb_stream import StreamReader
 from infra.wix_sandbox import SandboxConfig, WixSandbox
 from tests.support.lambda_functions import ColdStart, Handler
 from tests.support.worker_bed import WorkerBed

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra import list_fulfillments
-from infra.sample_events import sample_flow_order, seed_envelope
+from infra.commands import list_fulfillments
+from infra.samples.dev_data import sample_flow_order, seed_envelope
 from tests.support.lambda_functions import function_log
 from tests.support.worker_bed import LambdaContext, WorkerBed, retried_records
 from wix_fulfillment.core.fulfillment_run import MIN_SECONDS_FOR_A_ROUND

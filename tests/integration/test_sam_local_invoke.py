@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal
-from infra.sam_local import function_environment, function_handler
-from infra.sample_events import (
-    DEV_INSTANCE_ID,
-    ENV_VARS_PATH,
+from infra.local_stack.dynamodb_local import DynamoDBLocal
+from infra.local_stack.env_file import ENV_VARS_PATH
+from infra.sam.local_env import function_environment, function_handler
+from infra.sam.sample_events import (
     LOCAL_TABLE_NAME,
     ORDER_APPROVED_EVENT_PATH,
     ORDER_STREAM_EVENT_PATH,
-    sample_flow_order,
 )
+from infra.samples.dev_data import DEV_INSTANCE_ID, sample_flow_order
 from infra.template import resource_properties
 from infra.wix_sandbox import SandboxConfig, WixSandbox
 from tests.support.webhooks import SEED_ORDER_ID

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal
-from infra.dynamodb_stream import StreamReader
-from infra.event_filter import matches_any
+from infra.local_stack.dynamodb_local import DynamoDBLocal
+from infra.local_stack.dynamodb_stream import StreamReader
+from infra.local_stack.event_filter import matches_any
 from infra.template import resource_properties
 from tests.support.webhooks import claims_for, seed_order_envelope
 from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal
-from infra.dynamodb_stream import StreamReader
+from infra.local_stack.dynamodb_local import DynamoDBLocal
+from infra.local_stack.dynamodb_stream import StreamReader
 from infra.local_stack.functions import FunctionError
 from infra.local_stack.streams import BatchReport, DeadLetterFile, StreamPoller
 from infra.local_stack.wiring import StreamMapping

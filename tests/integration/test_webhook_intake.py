@@ -361,7 +361,7 @@ def test_default_size_limit_admits_a_300_line_order_and_refuses_3_mib(
 def test_unreachable_dynamodb_answers_503_without_internals(
     load_webhook_handler: Callable[..., Handler], webhook_keys: KeyPair
 ) -> None:
-    from infra.dynamodb_local import free_loopback_port
+    from infra.local_stack.dynamodb_local import free_loopback_port
 
     handler = load_webhook_handler(
         AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{free_loopback_port()}"

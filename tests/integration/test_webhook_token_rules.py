@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
+from infra.samples.webhook_signing import sign_wix_webhook, wix_webhook_claims
 from tests.support.lambda_functions import Handler
 from tests.support.webhooks import KeyPair, seed_order_envelope, signed_webhook, webhook_event
 

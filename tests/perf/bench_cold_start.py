@@ -43,17 +43,17 @@ from typing import TYPE_CHECKING, Any, Final
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from infra.apigw_events import http_api_event
-from infra.dynamodb_local import DynamoDBLocal
-from infra.sam_local import function_environment
-from infra.sample_events import (
+from infra.local_stack.apigw_events import http_api_event
+from infra.local_stack.dynamodb_local import DynamoDBLocal
+from infra.sam.local_env import function_environment
+from infra.samples.dev_data import (
     DEV_INSTANCE_ID,
     DEV_PRIVATE_KEY_PATH,
     DEV_PUBLIC_KEY_PATH,
     seed_envelope,
 )
+from infra.samples.webhook_signing import sign_wix_webhook, wix_webhook_claims
 from infra.template import create_table_from_template, load_template
-from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
 from tests.perf.figures import Row, percentile
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ import time
 from datetime import datetime
 from typing import Final
 
-from infra.chaos import settled_items
 from infra.local_stack.stack import LocalStack, StackSettings
+from infra.scenarios.chaos import settled_items
 from tests.perf.figures import Row, percentile
 
 ORDERS: Final = 1000

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from infra.sam_build import sam_build
+from infra.sam.build import sam_build
 from infra.template import load_template
 from tests.perf.figures import Row
 

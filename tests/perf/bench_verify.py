@@ -31,16 +31,14 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from infra.sample_events import (
+from infra.sam.sample_events import EXPIRES_AT, ISSUED_AT, order_approved_event
+from infra.samples.dev_data import (
     DEV_INSTANCE_ID,
     DEV_PRIVATE_KEY_PATH,
     DEV_PUBLIC_KEY_PATH,
-    EXPIRES_AT,
-    ISSUED_AT,
-    order_approved_event,
     seed_envelope,
 )
-from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
+from infra.samples.webhook_signing import sign_wix_webhook, wix_webhook_claims
 from infra.wix_sandbox.config import DEFAULT_APP_ID
 from tests.perf.figures import Row
 from wix_fulfillment.adapters.wix_webhook import WebhookVerifier, load_webhook_public_key

@@ -20,10 +20,10 @@ from typing import Any, Final
 import boto3
 import urllib3
 
-from infra.dynamodb_local import DynamoDBLocal
-from infra.dynamodb_stream import StreamReader, lambda_stream_event
+from infra.local_stack.dynamodb_local import DynamoDBLocal
+from infra.local_stack.dynamodb_stream import StreamReader, lambda_stream_event
 from infra.local_stack.wiring import read_wiring
-from infra.sample_events import approved_order
+from infra.samples.dev_data import approved_order
 from infra.template import create_table_from_template, load_template
 from infra.wix_sandbox import SandboxConfig, WixSandbox
 from tests.perf.figures import Row

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import urllib3
 
-from infra.sample_events import sample_flow_order, seed_envelope
+from infra.samples.dev_data import sample_flow_order, seed_envelope
 from infra.wix_sandbox import SandboxClient, WixSandbox
 from tests.support.sandbox import FIRST_LINE_ITEM, SAMPLE_FLOW_ORDER_ID, access_token
 from tests.support.webhooks import SEED_ORDER_ID

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.sample_events import sample_flow_order
+from infra.samples.dev_data import sample_flow_order
 from infra.wix_sandbox import SandboxClient, WixSandbox
 from tests.support.sandbox import (
     FIRST_LINE_ITEM,

@@ -11,7 +11,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from infra.dynamodb_local import free_loopback_port
+from infra.local_stack.dynamodb_local import free_loopback_port
 from infra.wix_sandbox import SandboxProcess, SandboxProcessError
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.support.webhooks import INSTANCE_ID, KeyPair

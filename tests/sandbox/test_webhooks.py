@@ -11,8 +11,8 @@ from typing import Any
 import jwt
 import pytest
 
-from infra.dynamodb_local import free_loopback_port
-from infra.sample_events import sample_flow_order, seed_envelope
+from infra.local_stack.dynamodb_local import free_loopback_port
+from infra.samples.dev_data import sample_flow_order, seed_envelope
 from infra.wix_sandbox import SandboxClient, SandboxControlError
 from infra.wix_sandbox.webhooks import MAX_ATTEMPTS, RESEND_SCHEDULE_SECONDS
 from tests.support.sandbox import MakeSandbox

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Final
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from infra.apigw_events import http_api_event
-from infra.sample_events import seed_envelope
-from infra.webhook_signing import sign_wix_webhook, wix_webhook_claims
+from infra.local_stack.apigw_events import http_api_event
+from infra.samples.dev_data import seed_envelope
+from infra.samples.webhook_signing import sign_wix_webhook, wix_webhook_claims
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from infra.dynamodb_stream import StreamReader, lambda_stream_event
-from infra.sample_events import approved_order
+from infra.local_stack.dynamodb_stream import StreamReader, lambda_stream_event
+from infra.samples.dev_data import approved_order
 from infra.wix_sandbox import WixSandbox
 from tests.support.lambda_functions import Handler
 from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.event_filter import matches, matches_any
+from infra.local_stack.event_filter import matches, matches_any
 
 
 def test_exact_values_nested_objects_and_arrays() -> None:

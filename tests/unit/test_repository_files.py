@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from infra.sam_local import function_handler
-from infra.sample_events import (
-    ENV_VARS_PATH,
+from infra.local_stack.env_file import ENV_VARS_PATH
+from infra.sam.local_env import function_handler
+from infra.sam.sample_events import (
     ORDER_APPROVED_EVENT_PATH,
     ORDER_STREAM_EVENT_PATH,
     env_vars,

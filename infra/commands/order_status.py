@@ -1,8 +1,8 @@
 """An order's status from the command line: our record and Wix's fulfillments, through the
 stack's IAM-authorized ``GET /orders/{orderId}/fulfillments`` (signed with your AWS credentials).
 
-    python -m infra.order_status --url <OrderStatusUrl output> --instance-id <site> --order-id <id>
-    python -m infra.order_status --local --instance-id <site> --order-id <id>   # make local
+    wix-fulfillment status --url <OrderStatusUrl output> --instance-id <site> --order-id <id>
+    wix-fulfillment status --local --instance-id <site> --order-id <id>   # make local
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def order_status(
     return response.status, body
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="the stack's OrderStatusUrl output")
     parser.add_argument("--local", action="store_true", help=f"the local stack ({LOCAL_URL})")
     parser.add_argument("--instance-id", required=True)

@@ -1,6 +1,6 @@
 """Print an order's fulfillments as Wix's List Fulfillments For Single Order returns them.
 
-    python -m infra.list_fulfillments --instance-id <site instance> --order-id <order>
+    wix-fulfillment list --instance-id <site instance> --order-id <order>
 
 Credentials and the API come from the same settings the worker uses (``WIX_APP_ID``,
 ``WIX_APP_SECRET`` or ``WIX_APP_SECRET_ARN``, ``WIX_API_BASE_URL``), or from the flags.
@@ -23,8 +23,8 @@ from wix_fulfillment.core.model import WixUnavailable
 COMMAND_SECONDS = 60.0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--instance-id", required=True, help="the Wix site's app instance id")
     parser.add_argument("--order-id", required=True)
     parser.add_argument("--app-id", default=os.environ.get("WIX_APP_ID"))

@@ -3,7 +3,7 @@
 The Wix sandbox approves the two orders of the source pages (the physical order of Wix's sample
 flow, the digital order of the Order Approved page) and a handful of generated ones, and sends
 their webhooks (the sample-flow order's three times over, some at once). The stack verifies and
-stores each order once, the worker fulfils it at the sandbox; then every order's fulfillments are
+stores each order once, the worker fulfills it at the sandbox; then every order's fulfillments are
 printed as Wix's List Fulfillments returns them, and a last line sums it all up.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from infra.local_stack.stack import WORK_DIR, LocalStack, StackSettings
-from infra.sample_events import DEV_INSTANCE_ID, sample_flow_order, seed_envelope
+from infra.samples.dev_data import DEV_INSTANCE_ID, sample_flow_order, seed_envelope
 from infra.wix_sandbox import SandboxClient
 from infra.wix_sandbox.config import DEFAULT_APP_ID, DEFAULT_APP_SECRET
 from infra.wix_sandbox.order_factory import line_item_id

@@ -15,28 +15,28 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from infra.apigw_events import http_api_event
-from infra.dynamodb_stream import lambda_record, lambda_stream_event
-from infra.webhook_signing import order_approved_envelope, sign_wix_webhook, wix_webhook_claims
+from infra.local_stack.apigw_events import http_api_event
+from infra.local_stack.dynamodb_stream import lambda_record, lambda_stream_event
+from infra.local_stack.env_file import ENV_VARS_PATH
+from infra.samples.dev_data import (
+    DEV_INSTANCE_ID,
+    DEV_PRIVATE_KEY_PATH,
+    DEV_PUBLIC_KEY_PATH,
+    approved_order,
+    sample_flow_order,
+    seed_envelope,
+)
+from infra.samples.webhook_signing import sign_wix_webhook, wix_webhook_claims
 from infra.wix_sandbox.config import DEFAULT_APP_ID, DEFAULT_APP_SECRET
 from wix_fulfillment.adapters.order_item import new_order_item
 from wix_fulfillment.adapters.settings import DEFAULT_ORDER_RETENTION_DAYS
-from wix_fulfillment.core.model import ApprovedOrder
-from wix_fulfillment.core.order_event import parse_webhook_claims
 
-INFRA_DIR: Final = Path(__file__).resolve().parent
-SEED_ENVELOPE_PATH: Final = INFRA_DIR / "seed" / "order_approved_envelope.json"
-SAMPLE_FLOW_ORDER_PATH: Final = INFRA_DIR / "seed" / "sample_flow_order.json"
-DEV_PRIVATE_KEY_PATH: Final = INFRA_DIR / "dev_keys" / "webhook_signing_private_key.pem"
-DEV_PUBLIC_KEY_PATH: Final = INFRA_DIR / "dev_keys" / "webhook_signing_public_key.pem"
+INFRA_DIR: Final = Path(__file__).resolve().parents[1]
 ORDER_APPROVED_EVENT_PATH: Final = INFRA_DIR / "events" / "order_approved.json"
 ORDER_STREAM_EVENT_PATH: Final = INFRA_DIR / "events" / "order_stream.json"
-ENV_VARS_PATH: Final = INFRA_DIR / "env.json"
 
-DEV_INSTANCE_ID: Final = "6a1f3c9e-2b7d-4e58-9c0a-1d2e3f4a5b6c"
 LOCAL_TABLE_NAME: Final = "wix-orders-local"
-# Docker's view of the host, where `make dynamodb-local` and `make sandbox` listen (see README,
-# Invoke locally).
+# Docker's view of the host, where `make dynamodb-local` and `make sandbox` listen.
 LOCAL_DYNAMODB_FROM_DOCKER: Final = "http://host.docker.internal:8000"
 LOCAL_SANDBOX_FROM_DOCKER: Final = "http://host.docker.internal:8700"
 LOCAL_STREAM_ARN: Final = (
@@ -46,28 +46,6 @@ SAMPLE_FLOW_EVENT_ID: Final = "520d5673-b7fb-4e7f-8e05-e6489a73d734"
 STORED_AT: Final = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
 ISSUED_AT: Final = 1_795_354_245  # 2026-11-22
 EXPIRES_AT: Final = 4_102_444_800  # 2100-01-01: the sample stays valid
-
-
-def seed_envelope() -> dict[str, Any]:
-    """The Order Approved payload of Wix's documentation page (a digital, fulfilled order)."""
-    envelope: dict[str, Any] = json.loads(SEED_ENVELOPE_PATH.read_text(encoding="utf-8"))
-    return envelope
-
-
-def sample_flow_order() -> dict[str, Any]:
-    """The order of Wix's sample flow: one shippable line item, quantity 1, not yet fulfilled."""
-    order: dict[str, Any] = json.loads(SAMPLE_FLOW_ORDER_PATH.read_text(encoding="utf-8"))
-    return order
-
-
-def approved_order(instance_id: str, wix_order: dict[str, Any], event_id: str) -> ApprovedOrder:
-    """The order as the webhook stores it, from its Order Approved event."""
-    envelope = order_approved_envelope(wix_order, event_id, wix_order.get("updatedDate", ""))
-    claims = wix_webhook_claims(envelope, instance_id=instance_id, issued_at=0, expires_at=1)
-    order = parse_webhook_claims(claims)
-    if not isinstance(order, ApprovedOrder):
-        raise ValueError("not an approved order")
-    return order
 
 
 def order_stream_event() -> dict[str, Any]:

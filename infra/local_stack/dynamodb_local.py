@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodbstreams.client import DynamoDBStreamsClient
 
-NPM_DIR: Final = Path(__file__).resolve().parent / "npm"
+NPM_DIR: Final = Path(__file__).resolve().parents[1] / "npm"
 _STARTUP_TIMEOUT_SECONDS: Final = 60.0
 # DynamoDB Local accepts any credentials; these keep boto3 from looking for real ones.
 _LOCAL_SESSION: Final = boto3.session.Session(
@@ -156,28 +156,3 @@ class DynamoDBLocal(LocalService):
             process.wait()
         if process.stderr:
             process.stderr.close()
-
-
-def main() -> None:
-    """Serve DynamoDB Local with the template's OrdersTable, for ``sam local invoke``."""
-    import argparse
-
-    from infra.sample_events import LOCAL_TABLE_NAME
-    from infra.template import create_table_from_template, load_template
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--table", default=LOCAL_TABLE_NAME)
-    arguments = parser.parse_args()
-    with DynamoDBLocal(arguments.port) as server:
-        create_table_from_template(server.client(), load_template(), "OrdersTable", arguments.table)
-        print(f"DynamoDB Local on {server.endpoint_url}, table {arguments.table!r} (Ctrl-C stops)")
-        try:
-            while server.running:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            print("stopping DynamoDB Local")
-
-
-if __name__ == "__main__":
-    main()

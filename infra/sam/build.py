@@ -1,12 +1,8 @@
 """``make build``: ``sam build`` with the template's runtime (Python 3.13), then a check that
-each built function's folder holds its handler and the dependencies it imports, built for arm64.
+each built function's folder holds its handler and the dependencies it imports, built for arm64,
+so a package that would fail in Lambda fails here first.
 
-The SAM CLI lives in its own virtualenv (``.venv-sam``, made on first use, with Python 3.13 when
-there is one): it pins packages of its own that the project's do not need. ``sam build`` runs
-without Docker: its pip workflow downloads the arm64 (manylinux aarch64) wheels the template's
-``Architectures: [arm64]`` asks for, and needs a ``python3.13`` on PATH, put there when found.
-On an arm64 machine the check imports each handler for real; elsewhere arm64 native code cannot
-load, so it finds each module and checks the native libraries are aarch64.
+The SAM CLI lives in its own virtualenv (``.venv-sam``): it pins packages the project's do not need.
 """
 
 from __future__ import annotations
@@ -19,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from infra.sam_local import function_handler
+from infra.sam.local_env import function_handler
 from infra.template import load_template
 
-REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 SAM_VENV: Final = REPO_ROOT / ".venv-sam"
 SAM_CLI_REQUIREMENT: Final = "aws-sam-cli==1.170.0"
 PYTHON_CANDIDATES: Final = ("python3.13", "/root/.pyenv/versions/3.13.0/bin/python3.13")
@@ -33,7 +29,7 @@ AARCH64: Final = 183
 
 
 def sam_executable() -> Path:
-    """``.venv-sam/bin/sam``, installed first when missing (a minute or two, once)."""
+    """``.venv-sam/bin/sam``, installed first when missing (once)."""
     sam = SAM_VENV / "bin" / "sam"
     if sam.exists():
         return sam

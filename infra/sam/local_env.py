@@ -7,26 +7,18 @@ under ``Parameters``. Template values that are intrinsics (``!Ref`` ...) resolve
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
+from infra.local_stack.env_file import ENV_VARS_PATH, env_file_values
 from infra.local_stack.wiring import read_wiring
 from infra.template import resource_properties
-
-ENV_VARS_PATH: Final = Path(__file__).resolve().parent / "env.json"
 
 
 def function_handler(template: Mapping[str, Any], function_id: str) -> str:
     handler: str = resource_properties(template, function_id)["Handler"]
     return handler
-
-
-def env_file_values(env_vars_path: Path, function_id: str) -> dict[str, Any]:
-    """What an env-vars file sets for a function: ``Parameters`` for all, then its own section."""
-    env_vars = json.loads(env_vars_path.read_text(encoding="utf-8"))
-    return {**env_vars.get("Parameters", {}), **env_vars.get(function_id, {})}
 
 
 def function_environment(

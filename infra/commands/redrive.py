@@ -1,13 +1,13 @@
 """Redrive: send the orders of dead-lettered stream batches through the worker again.
 
-    python -m infra.redrive --table <OrdersTable name> --queue-url <DLQ URL>       # in AWS
-    python -m infra.redrive --local                                               # make local
+    wix-fulfillment redrive --table <OrdersTable name> --queue-url <DLQ URL>   # in AWS
+    wix-fulfillment redrive --local                                           # make local
 
 A dead letter names a batch by its place in the stream (shard, first and last sequence number),
 not by its orders, so the batch's records are read back from the stream (DynamoDB keeps them 24
 hours) and each order still PENDING gets the redrive marker, which the stream filter picks up.
 Settled orders are left alone. Messages are removed once their orders are marked. Run it after
-the cause is fixed (see README, Operations).
+the cause is fixed (see docs/operations.md).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 
-from infra.dynamodb_local import local_client, local_streams_client
+from infra.local_stack.dynamodb_local import local_client, local_streams_client
 from infra.local_stack.stack import WORK_DIR
 from wix_fulfillment.adapters.redrive_marker import mark_for_redrive
 
@@ -106,8 +106,8 @@ def queue_dead_letters(sqs: SQSClient, queue_url: str) -> Iterator[DeadLetter]:
             )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--local", action="store_true", help="the local stack's (make local)")
     parser.add_argument("--table", help="the orders table (the stack's OrdersTableName output)")
     parser.add_argument("--queue-url", help="the DLQ (the FulfillmentDeadLetterQueueUrl output)")

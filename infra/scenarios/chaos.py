@@ -1,7 +1,7 @@
 """``make chaos``: many orders through the local stack while everything misbehaves, then proof
 that every shippable unit was fulfilled exactly once and no order was lost.
 
-Webhooks come 1 to 4 times each, some at once, some out of order; Wix's fulfilment endpoints
+Webhooks come 1 to 4 times each, some at once, some out of order; Wix's fulfillment endpoints
 answer 5xx, 429, time out, or create and then drop the connection; DynamoDB Local is frozen for a
 few seconds while webhooks arrive (they get 503 and Wix resends them).
 """
@@ -48,7 +48,7 @@ class ChaosReport:
     webhook_attempts: int = 0
     wix_calls: dict[str, dict[str, int]] = field(default_factory=dict)
     faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)
-    rejected_over_fulfilments: int = 0
+    rejected_over_fulfillments: int = 0
     stream_retries: int = 0
     dead_letters: int = 0
     wall_seconds: float = 0.0
@@ -59,7 +59,7 @@ class ChaosReport:
             self.lost == 0
             and self.over_fulfilled_units == 0
             and self.unfulfilled_units == 0
-            and self.rejected_over_fulfilments == 0
+            and self.rejected_over_fulfillments == 0
             and sum(self.statuses[s] for s in TERMINAL) == self.orders
         )
 
@@ -75,7 +75,7 @@ class ChaosReport:
             "  statuses: " + ", ".join(f"{s} {n}" for s, n in sorted(self.statuses.items())),
             f"  lost {self.lost}, units fulfilled twice {self.over_fulfilled_units},"
             f" units left unfulfilled {self.unfulfilled_units},"
-            f" over-fulfilments Wix refused {self.rejected_over_fulfilments}",
+            f" over-fulfillments Wix refused {self.rejected_over_fulfillments}",
             f"  webhooks: {self.webhook_deliveries} deliveries, {self.webhook_attempts} attempts"
             f" ({self.webhook_attempts - self.webhook_deliveries} resends)",
             f"  Wix calls: {calls}",
@@ -147,7 +147,7 @@ def run_chaos(orders: int, site_count: int, seed: int, settings: StackSettings) 
         report.webhook_attempts = stats["webhooks"]["attempts"]
         report.wix_calls = stats["calls"]
         report.faults_injected = stats["faultsInjected"]
-        report.rejected_over_fulfilments = stats["rejectedOverFulfillments"]
+        report.rejected_over_fulfillments = stats["rejectedOverFulfillments"]
         report.dead_letters = sum(
             len(path.read_text().splitlines())
             for path in (stack.settings.work_dir / "dead-letters").glob("*.jsonl")

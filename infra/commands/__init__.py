@@ -1,0 +1,1 @@
+"""Operator commands, run as ``wix-fulfillment <command>`` (see ``cli.py``)."""

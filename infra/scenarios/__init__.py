@@ -1,0 +1,1 @@
+"""Whole-stack runs on this machine: ``make demo`` and ``make chaos``."""
