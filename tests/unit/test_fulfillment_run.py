@@ -105,7 +105,9 @@ class FakeShipments:
 class FakeOutcomes:
     recorded: dict[str, tuple[str, object]] = field(default_factory=dict)
     failed_attempts: dict[str, str] = field(default_factory=dict)
-    before_lost_create: dict[str, Sequence[str] | None] = field(default_factory=dict)
+    before_create: dict[str, list[str]] = field(default_factory=dict)
+    """What each order's record says Wix had before our last create (as the table keeps it)."""
+    settled_elsewhere: set[str] = field(default_factory=set)
     broken: bool = False
 
     def _record(self, order: ApprovedOrder, status: str, detail: object) -> None:
@@ -124,14 +126,35 @@ class FakeOutcomes:
     def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None:
         self._record(order, "REJECTED", code)
 
+    def note_before_create(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> bool:
+        if self.broken:
+            raise RecordingFailed("table unavailable")
+        if order.order_id in self.settled_elsewhere:
+            return False
+        self.before_create[order.order_id] = list(fulfillment_ids)
+        return True
+
     def record_failed_attempt(
-        self,
-        order: ApprovedOrder,
-        reason: str,
-        fulfillment_ids_before_lost_create: Sequence[str] | None,
+        self, order: ApprovedOrder, reason: str, *, forget_ids_before_create: bool
     ) -> None:
         self.failed_attempts[order.order_id] = reason
-        self.before_lost_create[order.order_id] = fulfillment_ids_before_lost_create
+        if forget_ids_before_create:
+            self.before_create.pop(order.order_id, None)
+
+
+@dataclass
+class FakeClock:
+    """The invocation's time: sleeping spends it."""
+
+    left: float = 300.0
+    slept: list[float] = field(default_factory=list)
+
+    def seconds_left(self) -> float:
+        return self.left
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.left -= seconds
 
 
 def run(
@@ -139,11 +162,12 @@ def run(
     wix: FakeWix,
     outcomes: FakeOutcomes | None = None,
     shipments: FakeShipments | None = None,
-    seconds_left: float = 300.0,
+    clock: FakeClock | None = None,
 ) -> dict[tuple[str, str], Outcome]:
     parts = Collaborators(wix, shipments or FakeShipments(), outcomes or FakeOutcomes(), POLICY)
     pending = [o if isinstance(o, PendingOrder) else PendingOrder(o) for o in orders]
-    results = fulfill_orders(pending, parts, lambda: seconds_left)
+    clock = clock or FakeClock()
+    results = fulfill_orders(pending, parts, clock.seconds_left, clock.sleep)
     return {key: result.outcome for key, result in results.items()}
 
 
@@ -252,7 +276,7 @@ def test_a_run_that_ends_after_a_lost_create_notes_what_wix_had_before() -> None
     results = run([order("o1", ("a", 3))], wix, outcomes)
 
     assert results == {("site-1", "o1"): Outcome.RETRY}
-    assert outcomes.before_lost_create["o1"] == ["merchant"]
+    assert outcomes.before_create["o1"] == ["merchant"]
     assert "HTTP 503" in outcomes.failed_attempts["o1"]
 
 
@@ -283,7 +307,7 @@ def test_wix_down_for_good_leaves_orders_for_the_streams_retry() -> None:
     assert results == {("site-1", "o1"): Outcome.RETRY}
     assert outcomes.recorded == {}
     assert "HTTP 503" in outcomes.failed_attempts["o1"]
-    assert len(wix.list_calls) == 3
+    assert len(wix.list_calls) == 9
 
 
 def test_a_passing_list_failure_is_retried_in_the_next_round() -> None:
@@ -312,7 +336,124 @@ def test_an_unrecorded_outcome_is_retried_later() -> None:
 def test_no_round_starts_without_time_for_it() -> None:
     wix = FakeWix()
 
-    results = run([order("o1", ("a", 1))], wix, seconds_left=1.0)
+    results = run([order("o1", ("a", 1))], wix, clock=FakeClock(left=1.0))
 
     assert results == {("site-1", "o1"): Outcome.RETRY}
     assert wix.list_calls == []
+
+
+def test_every_create_is_preceded_by_a_note_of_what_wix_had() -> None:
+    merchant = ExistingFulfillment("merchant", (FulfilledLine("a", 1),))
+    outcomes = FakeOutcomes()
+    notes_at_create: list[dict[str, list[str]]] = []
+
+    class NotesFirst(FakeWix):
+        def create_fulfillments(
+            self, instance_id: str, requests: Sequence[FulfillmentRequest]
+        ) -> Sequence[CreateResult]:
+            notes_at_create.append(dict(outcomes.before_create))
+            return super().create_fulfillments(instance_id, requests)
+
+    wix = NotesFirst(fulfillments={"o1": [merchant]})
+
+    assert run([order("o1", ("a", 2))], wix, outcomes) == {("site-1", "o1"): Outcome.FULFILLED}
+    assert notes_at_create == [{"o1": ["merchant"]}]
+    [_, ours] = wix.fulfillments["o1"]
+    assert outcomes.recorded["o1"] == ("FULFILLED", [ours.id])
+
+
+def test_a_fulfillment_beyond_the_note_is_ours_and_none_beyond_it_is_someone_elses() -> None:
+    noted = ExistingFulfillment("before", (FulfilledLine("a", 1),))
+    wix = FakeWix(fulfillments={"o1": [noted], "o2": [noted]})
+    outcomes = FakeOutcomes()
+    ours = PendingOrder(order("o1", ("a", 1)), frozenset())
+    theirs = PendingOrder(order("o2", ("a", 1)), frozenset({"before"}))
+
+    results = run([ours, theirs], wix, outcomes)
+
+    assert results == {("site-1", "o1"): Outcome.FULFILLED, ("site-1", "o2"): Outcome.SKIPPED}
+    assert outcomes.recorded == {
+        "o1": ("FULFILLED", ["before"]),
+        "o2": ("SKIPPED", "already fulfilled at Wix"),
+    }
+
+
+def test_a_create_certainly_not_carried_out_forgets_its_note() -> None:
+    class CreatesFail(FakeWix):
+        def create_fulfillments(
+            self, instance_id: str, requests: Sequence[FulfillmentRequest]
+        ) -> Sequence[CreateResult]:
+            self.create_calls.append((instance_id, len(requests)))
+            raise WixUnavailable("HTTP 429")
+
+    outcomes = FakeOutcomes()
+
+    results = run([order("o1", ("a", 1))], CreatesFail(), outcomes)
+
+    assert results == {("site-1", "o1"): Outcome.RETRY}
+    assert "o1" not in outcomes.before_create
+    assert "HTTP 429" in outcomes.failed_attempts["o1"]
+
+
+def test_an_order_another_run_settled_meanwhile_is_not_created() -> None:
+    wix = FakeWix()
+    outcomes = FakeOutcomes(settled_elsewhere={"o1"})
+
+    results = run([order("o1", ("a", 1)), order("o2", ("a", 1))], wix, outcomes)
+
+    assert results == {
+        ("site-1", "o1"): Outcome.SETTLED_ELSEWHERE,
+        ("site-1", "o2"): Outcome.FULFILLED,
+    }
+    assert "o1" not in wix.fulfillments
+    assert "o1" not in outcomes.recorded
+
+
+def test_a_minute_without_creates_is_waited_out_within_the_run() -> None:
+    clock = FakeClock()
+
+    class DownForAMinute(FakeWix):
+        def create_fulfillments(
+            self, instance_id: str, requests: Sequence[FulfillmentRequest]
+        ) -> Sequence[CreateResult]:
+            if clock.left > 300.0 - 60.0:
+                self.create_calls.append((instance_id, len(requests)))
+                raise WixUnavailable("HTTP 503")
+            return super().create_fulfillments(instance_id, requests)
+
+    wix = DownForAMinute()
+
+    results = run([order("o1", ("a", 1)), order("o2", ("a", 1))], wix, clock=clock)
+
+    assert set(results.values()) == {Outcome.FULFILLED}
+    assert wix.units("o1") == wix.units("o2") == {"a": 1}
+    assert clock.slept == [2.0, 4.0, 8.0, 16.0, 32.0]
+
+
+def test_waits_between_rounds_end_before_the_deadline() -> None:
+    clock = FakeClock(left=100.0)
+
+    results = run([order("o1", ("a", 1))], FakeWix(list_failures=99), clock=clock)
+
+    assert results == {("site-1", "o1"): Outcome.RETRY}
+    assert clock.slept == [2.0, 4.0, 8.0, 16.0, 32.0]
+    assert clock.left >= 30.0
+
+
+def test_sites_share_the_rounds_so_one_sites_outage_does_not_starve_another() -> None:
+    class Site1Down(FakeWix):
+        def existing_fulfillments(
+            self, instance_id: str, order_ids: Sequence[str]
+        ) -> Mapping[str, Sequence[ExistingFulfillment]]:
+            if instance_id == "site-1":
+                self.list_calls.append((instance_id, len(order_ids)))
+                raise WixUnavailable("HTTP 503")
+            return super().existing_fulfillments(instance_id, order_ids)
+
+    clock = FakeClock()
+    wix = Site1Down()
+
+    results = run([order("o1", ("a", 1)), order("o2", ("a", 1), site="site-2")], wix, clock=clock)
+
+    assert results == {("site-1", "o1"): Outcome.RETRY, ("site-2", "o2"): Outcome.FULFILLED}
+    assert wix.list_calls[:2] == [("site-1", 1), ("site-2", 1)]

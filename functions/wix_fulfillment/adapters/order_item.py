@@ -18,9 +18,10 @@ KEY: Final = "pk"
 STATUS: Final = "status"
 REDRIVE_MARKER: Final = "redriveRequestedAt"
 """Set by a redrive; its arrival is what the stream filter matches, and every outcome removes it."""
-BEFORE_LOST_CREATE: Final = "fulfillmentIdsBeforeLostCreate"
-"""The order's fulfillment ids at Wix before a create whose answer was lost: what tells the next
-run that fulfillments beyond them are its own (FULFILLED), not someone else's (SKIPPED)."""
+BEFORE_CREATE: Final = "fulfillmentIdsBeforeCreate"
+"""The order's fulfillment ids at Wix, written just before each create: what tells a later run
+that fulfillments beyond them are this project's (FULFILLED), not someone else's (SKIPPED), even
+when the worker died between the create and its record."""
 NEW_ORDER_CONDITION: Final = f"attribute_not_exists({KEY})"
 CONDITIONAL_CHECK_FAILED: Final = "ConditionalCheckFailedException"
 _NOT_SHOWN: Final = frozenset({KEY})

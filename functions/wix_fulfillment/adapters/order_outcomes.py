@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from wix_fulfillment.adapters.boto3_dynamodb import conditional_check_failed, describe
 from wix_fulfillment.adapters.order_item import (
-    BEFORE_LOST_CREATE,
+    BEFORE_CREATE,
     KEY,
     REDRIVE_MARKER,
     STATUS,
@@ -68,16 +68,16 @@ class OrderOutcomesTable:
             {"errorCode": {"S": code}, "lastError": {"S": message or code}},
         )
 
+    def note_before_create(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> bool:
+        return self._update(
+            order, {BEFORE_CREATE: strings(fulfillment_ids)}, remove=(), count=False
+        )
+
     def record_failed_attempt(
-        self,
-        order: ApprovedOrder,
-        reason: str,
-        fulfillment_ids_before_lost_create: Sequence[str] | None,
+        self, order: ApprovedOrder, reason: str, *, forget_ids_before_create: bool
     ) -> None:
-        attributes: dict[str, AttributeValueTypeDef] = {"lastError": {"S": reason}}
-        if fulfillment_ids_before_lost_create is not None:
-            attributes[BEFORE_LOST_CREATE] = strings(fulfillment_ids_before_lost_create)
-        self._update(order, attributes, remove=(REDRIVE_MARKER,))
+        remove = (REDRIVE_MARKER, BEFORE_CREATE) if forget_ids_before_create else (REDRIVE_MARKER,)
+        self._update(order, {"lastError": {"S": reason}}, remove=remove)
 
     def pending_orders(
         self, orders: Sequence[ApprovedOrder]
@@ -94,7 +94,7 @@ class OrderOutcomesTable:
                         {KEY: {"S": key}} for key in keys[start : start + MAX_KEYS_PER_BATCH_GET]
                     ],
                     "ConsistentRead": True,
-                    "ProjectionExpression": f"{KEY}, #status, {BEFORE_LOST_CREATE}",
+                    "ProjectionExpression": f"{KEY}, #status, {BEFORE_CREATE}",
                     "ExpressionAttributeNames": {"#status": STATUS},
                 }
             }
@@ -102,7 +102,7 @@ class OrderOutcomesTable:
                 if item[STATUS]["S"] != OrderStatus.PENDING:
                     continue
                 order = by_key[item[KEY]["S"]]
-                before = item.get(BEFORE_LOST_CREATE)
+                before = item.get(BEFORE_CREATE)
                 found[(order.instance_id, order.order_id)] = PendingOrder(
                     order,
                     frozenset(value["S"] for value in before["L"]) if before else None,
@@ -130,9 +130,7 @@ class OrderOutcomesTable:
         attributes: dict[str, AttributeValueTypeDef],
     ) -> None:
         self._update(
-            order,
-            {STATUS: {"S": status}, **attributes},
-            remove=(REDRIVE_MARKER, BEFORE_LOST_CREATE),
+            order, {STATUS: {"S": status}, **attributes}, remove=(REDRIVE_MARKER, BEFORE_CREATE)
         )
 
     def _update(
@@ -140,11 +138,13 @@ class OrderOutcomesTable:
         order: ApprovedOrder,
         attributes: dict[str, AttributeValueTypeDef],
         remove: Sequence[str],
-    ) -> None:
+        *,
+        count: bool = True,
+    ) -> bool:
+        """Applies only while PENDING (False otherwise); ``count`` adds one to the attempts."""
         values: dict[str, AttributeValueTypeDef] = {
             ":pending": {"S": OrderStatus.PENDING},
             ":now": {"S": timestamp(datetime.now(UTC))},
-            ":one": {"N": "1"},
         }
         names = {"#status": STATUS}
         assignments = ["updatedAt = :now"]
@@ -152,23 +152,28 @@ class OrderOutcomesTable:
             names[f"#a{index}"] = name
             values[f":a{index}"] = value
             assignments.append(f"#a{index} = :a{index}")
+        expression = f"SET {', '.join(assignments)}"
+        if count:
+            values[":one"] = {"N": "1"}
+            expression += " ADD attempts :one"
+        if remove:
+            expression += f" REMOVE {', '.join(remove)}"
         try:
             self._client.update_item(
                 TableName=self._table_name,
                 Key={KEY: {"S": order_key(order.instance_id, order.order_id)}},
-                UpdateExpression=(
-                    f"SET {', '.join(assignments)} ADD attempts :one REMOVE {', '.join(remove)}"
-                ),
+                UpdateExpression=expression,
                 ConditionExpression="#status = :pending",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if conditional_check_failed(error):
-                return  # already settled by an earlier delivery of the same order
+                return False  # already settled by an earlier delivery of the same order
             raise RecordingFailed(describe(error)) from error
         except BotoCoreError as error:
             raise RecordingFailed(describe(error)) from error
+        return True
 
 
 def _read_options(keys: KeysAndAttributesOutputTypeDef) -> KeysAndAttributesTypeDef:

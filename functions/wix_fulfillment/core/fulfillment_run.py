@@ -1,15 +1,21 @@
-"""One worker run: fulfill a site's pending orders at Wix, and record each order's outcome.
+"""One worker run: fulfill the pending orders at Wix, site by site, and record each outcome.
 
-Two rules keep every unit fulfilled exactly once although Wix's create has no idempotency
-key: a create whose outcome is unknown (timeout, dropped connection, 5xx) is never sent again
-blindly, the next round lists the order's fulfillments and plans from what Wix has; and an order
-Wix refuses is refused twice, with a fresh listing in between, before it is REJECTED (a refusal
-may be a passing error, or a race with someone else's fulfillment).
+Three rules keep every unit fulfilled exactly once, and each record true, although Wix's create
+has no idempotency key:
+- before a create, the order's record notes the fulfillments Wix has for it, so that after a lost
+  answer or a crash the next look tells ours (beyond those) from someone else's;
+- a create whose outcome is unknown is never sent again blindly: the next round lists the order's
+  fulfillments and plans from what Wix has;
+- an order Wix refuses is refused twice, with a fresh listing in between, before it is REJECTED
+  (a refusal may be a passing error, or a race with someone else's fulfillment).
+Rounds are spaced by a growing wait, within the invocation's deadline, so that a Wix or network
+problem of a few minutes is ridden out rather than spent on the stream's retries.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +39,9 @@ from wix_fulfillment.core.model import (
     WixUnavailable,
 )
 
-MAX_ROUNDS: Final = 3
+WAITS_BETWEEN_ROUNDS: Final = (2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0)
+"""Seconds before each round after the first: about four minutes of waiting in all, inside the
+worker's five-minute timeout."""
 MIN_SECONDS_FOR_A_ROUND: Final = 30.0
 """A round is a listing, a carrier call per order and a create, each up to ~12 s when slow."""
 MIN_SECONDS_FOR_A_LABEL: Final = 15.0
@@ -43,6 +51,8 @@ class Outcome(StrEnum):
     FULFILLED = "fulfilled"
     SKIPPED = "skipped"
     REJECTED = "rejected"
+    SETTLED_ELSEWHERE = "settled elsewhere"
+    """Another run settled the order while this one worked on it: nothing to do or record."""
     RETRY = "retry"
     """Not settled in this run: the stream delivers the order again (and at last to the DLQ)."""
 
@@ -63,86 +73,94 @@ class Collaborators:
 
 
 def fulfill_orders(
-    orders: Iterable[PendingOrder], parts: Collaborators, seconds_left: Callable[[], float]
+    orders: Iterable[PendingOrder],
+    parts: Collaborators,
+    seconds_left: Callable[[], float],
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[tuple[str, str], OrderResult]:
-    """Fulfill every order, site by site; the result is keyed by (instance id, order id)."""
+    """Rounds over every site with orders left; the result is keyed by (instance id, order id)."""
     by_site: dict[str, dict[str, PendingOrder]] = defaultdict(dict)
     for pending in orders:
         by_site[pending.order.instance_id][pending.order.order_id] = pending
+    runs = [
+        _SiteRun(instance_id, site_orders, parts) for instance_id, site_orders in by_site.items()
+    ]
+    for round_number in range(len(WAITS_BETWEEN_ROUNDS) + 1):
+        active = [run for run in runs if run.pending]
+        if round_number and active:
+            wait = WAITS_BETWEEN_ROUNDS[round_number - 1]
+            if seconds_left() - wait < MIN_SECONDS_FOR_A_ROUND:
+                break
+            sleep(wait)
+        if not active or seconds_left() < MIN_SECONDS_FOR_A_ROUND:
+            break
+        for run in active:
+            try:
+                run.round(seconds_left)
+            except Exception as error:  # one site's surprise must not cost the other sites'
+                run.fail_pending(f"unexpected {type(error).__name__}: {error}"[:300])
     results: dict[tuple[str, str], OrderResult] = {}
-    for instance_id, site_orders in by_site.items():
-        run = _SiteRun(instance_id, site_orders, parts)
-        try:
-            run.fulfill(seconds_left)
-        except Exception as error:  # one site's surprise must not cost the other sites' orders
-            run.fail_pending(f"unexpected {type(error).__name__}: {error}"[:300])
+    for run in runs:
+        run.fail_pending()
         for order_id, result in run.results.items():
-            results[(instance_id, order_id)] = result
+            results[(run.instance_id, order_id)] = result
     return results
 
 
 @dataclass
 class _OrderState:
     order: ApprovedOrder
-    ids_before_lost_create: set[str] | None
+    ids_before_create: frozenset[str] | None
+    """What the order's record says Wix had before our last create, if one may have landed."""
     last_error: str = "ran out of time"
     refusals: int = 0
-    existing_ids: set[str] = field(default_factory=set)
+    existing_ids: frozenset[str] = field(default_factory=frozenset)
+    create_not_landed: bool = False
+    """The last create was certainly not carried out: the note before it no longer holds."""
 
 
 class _SiteRun:
-    """The rounds for one site: list, plan, create; again for orders not yet settled."""
+    """One site's orders: each round lists them, plans, notes, creates."""
 
     def __init__(
         self, instance_id: str, orders: Mapping[str, PendingOrder], parts: Collaborators
     ) -> None:
-        self._instance_id = instance_id
+        self.instance_id = instance_id
         self._parts = parts
-        self._pending = {
-            order_id: _OrderState(
-                pending.order,
-                set(pending.fulfillment_ids_before_lost_create)
-                if pending.fulfillment_ids_before_lost_create is not None
-                else None,
-            )
+        self.pending = {
+            order_id: _OrderState(pending.order, pending.fulfillment_ids_before_create)
             for order_id, pending in orders.items()
         }
         self.results: dict[str, OrderResult] = {}
 
-    def fulfill(self, seconds_left: Callable[[], float]) -> None:
-        for _ in range(MAX_ROUNDS):
-            if not self._pending or seconds_left() < MIN_SECONDS_FOR_A_ROUND:
-                break
-            requests = self._plan_round(seconds_left)
-            for start in range(0, len(requests), MAX_ORDERS_PER_CALL):
-                self._create(requests[start : start + MAX_ORDERS_PER_CALL])
-        self.fail_pending()
+    def round(self, seconds_left: Callable[[], float]) -> None:
+        requests = self._plan_round(seconds_left)
+        for start in range(0, len(requests), MAX_ORDERS_PER_CALL):
+            self._create(self._noted(requests[start : start + MAX_ORDERS_PER_CALL]))
 
     def fail_pending(self, reason: str | None = None) -> None:
-        """Leave what is not settled to the stream's retry, noting why and what Wix had."""
-        for state in self._pending.values():
+        """Leave what is not settled to the stream's retry, noting why."""
+        for state in self.pending.values():
             if reason is not None:
                 state.last_error = reason
-            before = state.ids_before_lost_create
-            # The stream's retry comes either way; the attempt record is what the next run and
-            # the operator learn from.
+            # The stream's retry comes either way; the attempt record is for the operator.
             with contextlib.suppress(RecordingFailed):
                 self._parts.outcomes.record_failed_attempt(
-                    state.order, state.last_error, sorted(before) if before is not None else None
+                    state.order, state.last_error, forget_ids_before_create=state.create_not_landed
                 )
             self.results[state.order.order_id] = OrderResult(Outcome.RETRY, state.last_error)
-        self._pending.clear()
+        self.pending.clear()
 
     def _plan_round(self, seconds_left: Callable[[], float]) -> list[FulfillmentRequest]:
         try:
-            existing = self._parts.wix.existing_fulfillments(self._instance_id, list(self._pending))
+            existing = self._parts.wix.existing_fulfillments(self.instance_id, list(self.pending))
         except WixUnavailable as error:
-            self._note_error(self._pending.values(), f"listing fulfillments failed: {error}")
+            self._note_error(self.pending.values(), f"listing fulfillments failed: {error}")
             return []
         requests = []
-        for state in list(self._pending.values()):
+        for state in list(self.pending.values()):
             have = existing.get(state.order.order_id, ())
-            state.existing_ids = {fulfillment.id for fulfillment in have}
+            state.existing_ids = frozenset(fulfillment.id for fulfillment in have)
             lines = remaining_lines(state.order.line_items, have, self._parts.policy)
             if not lines:
                 self._settle_nothing_left(state, have)
@@ -161,12 +179,12 @@ class _SiteRun:
     def _settle_nothing_left(self, state: _OrderState, have: Sequence[ExistingFulfillment]) -> None:
         ids = [fulfillment.id for fulfillment in have]
         outcomes, order = self._parts.outcomes, state.order
-        before = state.ids_before_lost_create
-        if before is not None:
-            # Our own create landed although its answer was lost.
-            new_ids = [i for i in ids if i not in before]
+        before = state.ids_before_create
+        ours = [i for i in ids if i not in before] if before is not None else []
+        if ours:
+            # Our own create landed although its answer was lost (or the run died).
             self._settle(
-                state, Outcome.FULFILLED, "", lambda: outcomes.record_fulfilled(order, new_ids)
+                state, Outcome.FULFILLED, "", lambda: outcomes.record_fulfilled(order, ours)
             )
             return
         covered = any(self._parts.policy.covers(line) for line in order.line_items)
@@ -175,21 +193,43 @@ class _SiteRun:
             state, Outcome.SKIPPED, reason, lambda: outcomes.record_skipped(order, reason, ids)
         )
 
+    def _noted(self, requests: Sequence[FulfillmentRequest]) -> list[FulfillmentRequest]:
+        """The requests whose orders' records now say what Wix had before this create."""
+        noted = []
+        for request in requests:
+            state = self.pending[request.order_id]
+            try:
+                still_pending = self._parts.outcomes.note_before_create(
+                    state.order, sorted(state.existing_ids)
+                )
+            except RecordingFailed as error:
+                state.last_error = f"not created, its record could not be written: {error}"
+                continue
+            if not still_pending:
+                del self.pending[request.order_id]
+                self.results[request.order_id] = OrderResult(Outcome.SETTLED_ELSEWHERE)
+                continue
+            state.ids_before_create = state.existing_ids
+            state.create_not_landed = False
+            noted.append(request)
+        return noted
+
     def _create(self, requests: Sequence[FulfillmentRequest]) -> None:
-        states = [self._pending[request.order_id] for request in requests]
+        if not requests:
+            return
+        states = [self.pending[request.order_id] for request in requests]
         try:
-            results = self._parts.wix.create_fulfillments(self._instance_id, requests)
+            results = self._parts.wix.create_fulfillments(self.instance_id, requests)
         except CreateOutcomeUnknown as error:
-            for state in states:
-                if state.ids_before_lost_create is None:
-                    state.ids_before_lost_create = set(state.existing_ids)
             self._note_error(states, f"create outcome unknown: {error}")
             return
         except WixUnavailable as error:
             self._note_error(states, f"create failed: {error}")
+            for state in states:
+                self._not_landed(state)
             return
         for result in results:
-            answered = self._pending.get(result.order_id)
+            answered = self.pending.get(result.order_id)
             if answered is not None:
                 self._settle_created(answered, result)
 
@@ -202,6 +242,7 @@ class _SiteRun:
             )
             return
         code, message = result.error_code or "UNKNOWN", result.error_message or ""
+        self._not_landed(state)
         state.refusals += 1
         state.last_error = f"Wix refused it: {code} {message}".strip()
         if state.refusals >= 2:
@@ -216,12 +257,17 @@ class _SiteRun:
         self, state: _OrderState, outcome: Outcome, detail: str, record: Callable[[], None]
     ) -> None:
         """Wix is done with the order; if recording fails it is retried (and re-listed) later."""
-        del self._pending[state.order.order_id]
+        del self.pending[state.order.order_id]
         try:
             record()
         except RecordingFailed as error:
             outcome, detail = Outcome.RETRY, f"outcome not recorded: {error}"
         self.results[state.order.order_id] = OrderResult(outcome, detail)
+
+    @staticmethod
+    def _not_landed(state: _OrderState) -> None:
+        state.ids_before_create = None
+        state.create_not_landed = True
 
     @staticmethod
     def _note_error(states: Iterable[_OrderState], reason: str) -> None:

@@ -88,10 +88,11 @@ class CreateResult:
 
 @dataclass(frozen=True, slots=True)
 class PendingOrder:
-    """An order to fulfill, and what an earlier run left of a create whose answer was lost."""
+    """An order to fulfill, and what its record noted before an earlier run's create: any
+    fulfillment beyond those ids may be that create's, landed although its answer was lost."""
 
     order: ApprovedOrder
-    fulfillment_ids_before_lost_create: frozenset[str] | None = None
+    fulfillment_ids_before_create: frozenset[str] | None = None
 
 
 class OrderStoreUnavailable(RuntimeError):
@@ -147,9 +148,11 @@ class OrderOutcomes(Protocol):
 
     def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None: ...
 
+    def note_before_create(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> bool:
+        """What Wix has for the order, written before a create; False when the order is no
+        longer PENDING (another run settled it): then nothing may be created."""
+        ...
+
     def record_failed_attempt(
-        self,
-        order: ApprovedOrder,
-        reason: str,
-        fulfillment_ids_before_lost_create: Sequence[str] | None,
+        self, order: ApprovedOrder, reason: str, *, forget_ids_before_create: bool
     ) -> None: ...

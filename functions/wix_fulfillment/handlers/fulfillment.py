@@ -31,6 +31,7 @@ OUTCOME_METRICS: Final = {
     Outcome.FULFILLED: "FulfillmentsCreated",
     Outcome.SKIPPED: "FulfillmentsSkipped",
     Outcome.REJECTED: "FulfillmentsRejected",
+    Outcome.SETTLED_ELSEWHERE: "OrdersSettledElsewhere",
     Outcome.RETRY: "OrdersRetried",
 }
 
