@@ -41,10 +41,11 @@ java:
 		echo "DynamoDB Local needs Java 17+: install a Java runtime and run make again"; exit 1; \
 	fi
 
-lint: $(PYTHON_READY) ## ruff (lint and format) and mypy
+lint: $(PYTHON_READY) ## ruff (lint and format), mypy, and the import-layering contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(PYTHON_READY) ## ruff format, then ruff check --fix
 	$(BIN)/ruff format .

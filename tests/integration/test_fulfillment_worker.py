@@ -21,10 +21,10 @@ pytestmark = pytest.mark.integration
 FIRST_LINE_ITEM = "00000000-0000-0000-0000-000000000001"
 
 
-
 def one_round() -> LambdaContext:
     """Time for one round and no wait for another: a run against a Wix that stays down."""
     return LambdaContext(seconds=MIN_SECONDS_FOR_A_ROUND + 1)
+
 
 def test_seed_flow_physical_order_gets_one_fulfillment_with_tracking(
     worker_bed: WorkerBed,
