@@ -59,12 +59,14 @@ def test_new_orders_and_redrives_match_and_the_workers_own_writes_never_do(
     outcomes = OrderOutcomesTable(dynamodb, orders_table)
 
     [insert] = stream.read()
-    outcomes.record_failed_attempt(stored_order, "HTTP 503", None)
+    outcomes.record_failed_attempt(stored_order, "HTTP 503", forget_ids_before_create=False)
     [failed_attempt] = stream.read()
     key = order_key(stored_order.instance_id, stored_order.order_id)
     assert mark_for_redrive(dynamodb, orders_table, key)
     [redrive] = stream.read()
-    outcomes.record_failed_attempt(stored_order, "HTTP 503 again", None)
+    assert outcomes.note_before_create(stored_order, ["merchant-1"])
+    [noted] = stream.read()
+    outcomes.record_failed_attempt(stored_order, "HTTP 503 again", forget_ids_before_create=False)
     [failed_after_redrive] = stream.read()
     outcomes.record_fulfilled(stored_order, ["f-1"])
     [fulfilled] = stream.read()
@@ -82,10 +84,11 @@ def test_new_orders_and_redrives_match_and_the_workers_own_writes_never_do(
     ]
     assert matches_any(filters, insert)
     assert matches_any(filters, redrive)
-    for own_write in (failed_attempt, failed_after_redrive, fulfilled, removed):
+    for own_write in (failed_attempt, noted, failed_after_redrive, fulfilled, removed):
         assert not matches_any(filters, own_write), json.dumps(own_write["dynamodb"])
     assert fulfilled["dynamodb"]["NewImage"]["status"] == {"S": "FULFILLED"}
     assert "redriveRequestedAt" not in failed_after_redrive["dynamodb"]["NewImage"]
+    assert "fulfillmentIdsBeforeCreate" not in fulfilled["dynamodb"]["NewImage"]
 
 
 def test_settled_orders_ignore_later_outcomes(
@@ -95,8 +98,10 @@ def test_settled_orders_ignore_later_outcomes(
 
     outcomes.record_fulfilled(stored_order, ["f-1"])
     outcomes.record_rejected(stored_order, "ORDER_CANCELED", "too late")
-    outcomes.record_failed_attempt(stored_order, "late retry", None)
+    outcomes.record_failed_attempt(stored_order, "late retry", forget_ids_before_create=False)
+    noted = outcomes.note_before_create(stored_order, ["f-1"])
 
+    assert noted is False, "a settled order must not be created again"
     item = dynamodb.get_item(
         TableName=orders_table,
         Key={"pk": {"S": order_key(stored_order.instance_id, stored_order.order_id)}},
@@ -105,3 +110,4 @@ def test_settled_orders_ignore_later_outcomes(
     assert item["fulfillmentIds"] == {"L": [{"S": "f-1"}]}
     assert item["attempts"] == {"N": "1"}
     assert "errorCode" not in item
+    assert "fulfillmentIdsBeforeCreate" not in item
