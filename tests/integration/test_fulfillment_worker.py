@@ -14,6 +14,7 @@ from infra.commands import list_fulfillments
 from infra.samples.dev_data import sample_flow_order, seed_envelope
 from tests.support.lambda_functions import function_log
 from tests.support.worker_bed import LambdaContext, WorkerBed, retried_records
+from wix_fulfillment.adapters.app_secret import NOT_SET
 from wix_fulfillment.core.fulfillment_run import MIN_SECONDS_FOR_A_ROUND
 
 pytestmark = pytest.mark.integration
@@ -297,3 +298,28 @@ def test_metrics_are_emf_and_log_lines_carry_the_order(
     assert settled["order_id"] == order.order_id
     assert settled["instance_id"] == site
     assert "cold_start" in settled
+
+
+def test_an_unset_app_secret_is_said_and_counted_and_the_orders_wait(
+    worker_bed: WorkerBed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the stack stores until the operator puts the real secret in: no Wix call is tried
+    (it would read as Wix refusing our credentials), the orders stay PENDING for the retry."""
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(site, order=sample_flow_order())
+    worker = worker_bed.load_worker(WIX_APP_SECRET=NOT_SET)
+    with function_log("wix-fulfillment") as lines:
+        records = worker_bed.stream.read()
+        [answer] = worker_bed.deliver(worker, records, context=one_round)
+
+    entries = emitted(capsys.readouterr().out) + emitted(lines.getvalue())
+    assert answer == {
+        "batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]
+    }
+    item = worker_bed.item(order)
+    assert item["status"] == {"S": "PENDING"}
+    assert item["lastError"]["S"].startswith("the app secret has not been set")
+    assert worker_bed.calls("token") == worker_bed.calls("listByIds") == 0
+    assert any("AppSecretNotSet" in entry for entry in entries)
+    [said] = [entry for entry in entries if entry.get("level") == "ERROR"]
+    assert said["message"].startswith("the app secret has not been set")

@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.support.webhooks import KeyPair, signed_webhook
-from wix_fulfillment.adapters.app_secret import app_secret_reader
+from wix_fulfillment.adapters.app_secret import NOT_SET, app_secret_reader
 from wix_fulfillment.adapters.settings import (
     ConfigurationError,
     FulfillmentSettings,
@@ -18,6 +18,7 @@ from wix_fulfillment.adapters.wix_webhook import (
     WebhookVerifier,
     load_webhook_public_key,
 )
+from wix_fulfillment.core.model import AppSecretNotSet
 
 KEYS = KeyPair.generate()
 
@@ -119,3 +120,9 @@ def test_worker_settings_refuse_bad_values(overrides: dict[str, str], message: s
 def test_an_app_secret_must_come_from_somewhere() -> None:
     with pytest.raises(ConfigurationError, match="WIX_APP_SECRET_ARN"):
         app_secret_reader(None, None)
+
+
+@pytest.mark.parametrize("value", [NOT_SET, ""])
+def test_the_stacks_placeholder_reads_as_an_app_secret_not_set(value: str) -> None:
+    with pytest.raises(AppSecretNotSet, match="the app secret has not been set"):
+        app_secret_reader(value, None)()

@@ -122,3 +122,13 @@ def test_only_the_status_route_needs_iam_and_the_webhook_route_is_open(
     assert route("StatusFunction")["Auth"] == {"Authorizer": "AWS_IAM"}
     assert route("StatusFunction")["Path"] == "/orders/{orderId}/fulfillments"
     assert "Auth" not in route("WebhookFunction")
+
+
+def test_the_created_app_secret_holds_the_placeholder_the_worker_recognises(
+    template: dict[str, Any],
+) -> None:
+    from wix_fulfillment.adapters.app_secret import NOT_SET
+
+    secret = resource_properties(template, "WixAppSecret")
+    assert secret["SecretString"] == NOT_SET
+    assert "GenerateSecretString" not in secret

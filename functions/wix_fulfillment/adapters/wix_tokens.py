@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from wix_fulfillment.adapters.wix_transport import WixRequestFailed, WixTransport
-from wix_fulfillment.core.model import WixUnavailable
+from wix_fulfillment.core.model import AppSecretNotSet, WixUnavailable
 
 TOKEN_REFRESH_MARGIN_SECONDS: Final = 300
 
@@ -103,6 +103,8 @@ class WixSession:
             )
             token = answer["access_token"]
             expires_in = float(answer.get("expires_in", 0))
+        except AppSecretNotSet:
+            raise
         except WixUnavailable as error:
             raise TokenUnavailable(f"no access token: {error}") from error
         except (KeyError, TypeError, ValueError) as error:

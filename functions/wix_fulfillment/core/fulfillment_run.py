@@ -107,6 +107,20 @@ def fulfill_orders(
     return results
 
 
+def leave_for_retry(
+    orders: Iterable[PendingOrder], outcomes: OrderOutcomes, reason: str
+) -> dict[tuple[str, str], OrderResult]:
+    """Nothing can be tried in this run: each order keeps the reason, for the stream's retry."""
+    results: dict[tuple[str, str], OrderResult] = {}
+    for pending in orders:
+        with contextlib.suppress(RecordingFailed):
+            outcomes.record_failed_attempt(pending.order, reason, forget_ids_before_create=False)
+        results[(pending.order.instance_id, pending.order.order_id)] = OrderResult(
+            Outcome.RETRY, reason
+        )
+    return results
+
+
 @dataclass
 class _OrderState:
     order: ApprovedOrder

@@ -107,6 +107,11 @@ class WixUnavailable(Exception):
     """Wix did not answer usefully (after retries); nothing was created by the failed call."""
 
 
+class AppSecretNotSet(WixUnavailable):
+    """The app's secret has not been stored yet: no site's token can be had until an operator
+    puts it in, so no Wix call is tried."""
+
+
 class CreateOutcomeUnknown(Exception):
     """A create was sent but its answer was lost: the fulfillments may or may not exist."""
 

@@ -8,6 +8,7 @@ configured retries hands them to the dead-letter queue.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any, Final
 
@@ -15,8 +16,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from wix_fulfillment.adapters.order_item import order_from_item
 from wix_fulfillment.bootstrap import fulfillment_parts
-from wix_fulfillment.core.fulfillment_run import Collaborators, Outcome, fulfill_orders
-from wix_fulfillment.core.model import ApprovedOrder, OrderStoreUnavailable
+from wix_fulfillment.core.fulfillment_run import (
+    Collaborators,
+    Outcome,
+    fulfill_orders,
+    leave_for_retry,
+)
+from wix_fulfillment.core.model import ApprovedOrder, AppSecretNotSet, OrderStoreUnavailable
 from wix_fulfillment.handlers.observability import (
     entry_point,
     logger_and_metrics,
@@ -34,6 +40,8 @@ OUTCOME_METRICS: Final = {
     Outcome.SETTLED_ELSEWHERE: "OrdersSettledElsewhere",
     Outcome.RETRY: "OrdersRetried",
 }
+HOLD_MARGIN_SECONDS: Final = 30.0
+"""How long before its deadline a batch that cannot be tried is handed back."""
 
 parts = fulfillment_parts()
 """Built once per execution environment, during Lambda's init phase."""
@@ -73,6 +81,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def seconds_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
 
+    try:
+        parts.wix.credentials.app_secret()
+    except AppSecretNotSet as error:
+        outcomes = leave_for_retry(pending.values(), parts.outcomes, str(error))
+        logger.error(
+            "the app secret has not been set; no Wix call tried, the batch waits for a retry",
+            extra={"reason": str(error), "orders": len(outcomes)},
+        )
+        metrics.add_metric(name="AppSecretNotSet", unit=MetricUnit.Count, value=1)
+        # Spaced retries give the operator time to put the secret in before the dead-letter queue.
+        time.sleep(max(seconds_left() - HOLD_MARGIN_SECONDS, 0))
+        return _batch_item_failures(failed + [n for key in outcomes for n in records_of[key]])
     collaborators = Collaborators(
         wix=parts.wix.client(seconds_left, observe_wix_call),
         shipments=parts.shipments,
