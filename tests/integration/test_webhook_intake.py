@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -410,3 +411,53 @@ def test_without_credentials_in_the_environment_boto3_stores_the_order(
     assert isinstance(webhook_parts().orders.transport, Boto3PutItem)
     assert answer(response) == (200, {"status": "accepted"})
     assert len(all_items(dynamodb, orders_table)) == 1
+
+
+def test_a_key_given_as_one_line_of_base64_starts_the_function(
+    load_webhook_handler: Callable[..., Handler], webhook_keys: KeyPair
+) -> None:
+    one_line = base64.b64encode(webhook_keys.public_pem.encode()).decode()
+    handler = load_webhook_handler(WIX_WEBHOOK_PUBLIC_KEY=one_line)
+
+    response = handler(webhook_event(signed_webhook(webhook_keys)), None)
+
+    assert answer(response) == (200, {"status": "accepted"})
+
+
+def wix_pretty(value: Any) -> str:
+    """JSON as Wix writes it in its webhooks: indented, a space before each colon."""
+    return json.dumps(value, indent=2, separators=(",", " : "))
+
+
+def test_a_pretty_printed_300_line_order_of_5_mb_is_stored(
+    webhook_handler: Handler, webhook_keys: KeyPair, dynamodb: DynamoDBClient, orders_table: str
+) -> None:
+    envelope = seed_order_envelope()
+    order = envelope["actionEvent"]["body"]["order"]
+    [line] = order["lineItems"][:1]
+    order["lineItems"] = [
+        line
+        | {
+            "id": f"00000000-0000-0000-0000-{index:012d}",
+            "descriptionLines": [
+                {"name": {"original": "Engraving"}, "plainText": {"original": "x" * 200}}
+            ]
+            * 24,
+        }
+        for index in range(300)
+    ]
+    now = int(time.time())
+    webhook = {"eventType": "wix.ecom.v1.order_approved", "instanceId": INSTANCE_ID}
+    claims = {
+        "data": wix_pretty(webhook | {"data": wix_pretty(envelope)}),
+        "iat": now,
+        "exp": now + 3600,
+    }
+    token = sign_claims(webhook_keys, claims)
+    assert 5 * 1024 * 1024 < len(token) < 6 * 1024 * 1024
+
+    response = webhook_handler(webhook_event(token), None)
+
+    assert answer(response) == (200, {"status": "accepted"})
+    [item] = all_items(dynamodb, orders_table)
+    assert len(item["lineItems"]["L"]) == 300

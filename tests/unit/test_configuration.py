@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -34,8 +36,9 @@ def pem_body(pem: str) -> str:
         KEYS.public_pem.replace("\n", "\\n"),
         pem_body(KEYS.public_pem),
         "  " + KEYS.public_pem.replace("\n", "\r\n") + "  ",
+        base64.b64encode(KEYS.public_pem.encode()).decode(),
     ],
-    ids=["pem", "one-line-escaped", "body-only", "crlf-and-spaces"],
+    ids=["pem", "one-line-escaped", "body-only", "crlf-and-spaces", "base64-of-the-pem"],
 )
 def test_public_key_forms_that_survive_a_setting_all_verify(form: str) -> None:
     verifier = WebhookVerifier(load_webhook_public_key(form))
@@ -88,7 +91,7 @@ def test_settings_defaults() -> None:
         {"TABLE_NAME": "orders", "WIX_WEBHOOK_PUBLIC_KEY": KEYS.public_pem}
     )
 
-    assert (settings.max_body_bytes, settings.order_retention_days) == (2 * 1024 * 1024, 90)
+    assert (settings.max_body_bytes, settings.order_retention_days) == (10 * 1024 * 1024, 90)
 
 
 WORKER_ENVIRONMENT = {"TABLE_NAME": "orders", "WIX_APP_ID": "app", "WIX_APP_SECRET": "s3cret"}

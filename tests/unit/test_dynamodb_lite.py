@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
 import ssl
 import threading
 import time
@@ -339,3 +340,32 @@ def test_https_endpoints_are_verified_with_aws_ca_bundle_as_boto3_does(tmp_path:
     assert len(server.requests) == 1
     assert raised.value.code == "SSLCertVerificationError"
     assert raised.value.retryable
+
+
+def test_a_stalled_dynamodb_is_given_up_within_the_time_budget() -> None:
+    """Wix waits 1.25 s for the webhook's answer: every attempt and wait of the write together
+    must end inside it, or the 503 that brings Wix's retry comes too late to count."""
+    from wix_fulfillment.adapters.intake_store import (
+        CONNECT_TIMEOUT_SECONDS,
+        MAX_ATTEMPTS,
+        READ_TIMEOUT_SECONDS,
+        TIME_BUDGET_SECONDS,
+    )
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        client = DynamoDBLite(
+            f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "eu-west-1",
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+            max_attempts=MAX_ATTEMPTS,
+            time_budget=TIME_BUDGET_SECONDS,
+            environ=LOCAL_ENVIRONMENT,
+        )
+        started = time.monotonic()
+        with pytest.raises(DynamoDBError):
+            client.put_item("orders", {"pk": {"S": "a"}}, "x")
+        elapsed = time.monotonic() - started
+
+    assert MAX_ATTEMPTS * READ_TIMEOUT_SECONDS > 1.25, "without the budget it would be too late"
+    assert elapsed < 1.25

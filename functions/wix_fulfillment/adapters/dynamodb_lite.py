@@ -74,6 +74,7 @@ class DynamoDBLite:
         connect_timeout: float,
         read_timeout: float,
         max_attempts: int,
+        time_budget: float | None = None,
         environ: Mapping[str, str] = os.environ,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -89,6 +90,7 @@ class DynamoDBLite:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._max_attempts = max_attempts
+        self._time_budget = time_budget
         self._environ = environ
         self._sleep = sleep
         self._idle: list[http.client.HTTPConnection] = []
@@ -101,6 +103,7 @@ class DynamoDBLite:
         connect_timeout: float,
         read_timeout: float,
         max_attempts: int,
+        time_budget: float | None = None,
         environ: Mapping[str, str] = os.environ,
     ) -> DynamoDBLite | None:
         """A client when the environment holds what it needs, as Lambda's does; else None."""
@@ -123,6 +126,7 @@ class DynamoDBLite:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_attempts=max_attempts,
+            time_budget=time_budget,
             environ=environ,
         )
 
@@ -134,24 +138,29 @@ class DynamoDBLite:
         )
 
     def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        """One DynamoDB operation (JSON protocol), retried as botocore's standard mode does."""
+        """One DynamoDB operation (JSON protocol), retried as botocore's standard mode does, all
+        attempts and waits inside the time budget when there is one."""
         body = json.dumps(request, separators=(",", ":")).encode()
+        deadline = None if self._time_budget is None else time.monotonic() + self._time_budget
         attempt = 1
         while True:
             try:
-                return self._attempt(operation, body)
+                return self._attempt(operation, body, deadline)
             except DynamoDBError as error:
                 if not error.retryable or attempt >= self._max_attempts:
                     raise
                 base = THROTTLING_BACKOFF_SECONDS if error.throttling else TRANSIENT_BACKOFF_SECONDS
-                self._sleep(random.random() * base * 2 ** (attempt - 1))  # noqa: S311 (jitter)
+                delay = random.random() * base * 2 ** (attempt - 1)  # noqa: S311 (jitter)
+                if deadline is not None and time.monotonic() + delay >= deadline:
+                    raise
+                self._sleep(delay)
                 attempt += 1
 
-    def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
+    def _attempt(self, operation: str, body: bytes, deadline: float | None) -> dict[str, Any]:
         headers = self._signed_headers(operation, body, datetime.now(UTC))
         connection: http.client.HTTPConnection | None = None
         try:
-            connection = self._connection()
+            connection = self._connection(deadline)
             connection.request("POST", self._path, body=body, headers=headers)
             response = connection.getresponse()
             payload = response.read()
@@ -169,9 +178,15 @@ class DynamoDBLite:
             return answer
         raise _error(response.status, payload)
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self, deadline: float | None) -> http.client.HTTPConnection:
         """An idle kept-alive connection the server has not closed (as urllib3 checks), or a
-        new one."""
+        new one, its timeouts cut to what the budget leaves."""
+        connect_timeout, read_timeout = self._connect_timeout, self._read_timeout
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DynamoDBError("TimeBudgetSpent", retryable=False)
+            connect_timeout, read_timeout = min(connect_timeout, left), min(read_timeout, left)
         while True:
             with self._lock:
                 if not self._idle:
@@ -180,6 +195,7 @@ class DynamoDBLite:
             if connection.sock is not None:
                 readable, _, _ = select.select([connection.sock], [], [], 0)
                 if not readable:
+                    connection.sock.settimeout(read_timeout)
                     return connection
             connection.close()
         if self._https:
@@ -188,18 +204,16 @@ class DynamoDBLite:
             connection = http.client.HTTPSConnection(
                 self._host,
                 self._port,
-                timeout=self._connect_timeout,
+                timeout=connect_timeout,
                 context=ssl.create_default_context(
                     cafile=self._environ.get("AWS_CA_BUNDLE") or None
                 ),
             )
         else:
-            connection = http.client.HTTPConnection(
-                self._host, self._port, timeout=self._connect_timeout
-            )
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=connect_timeout)
         connection.connect()
         assert connection.sock is not None
-        connection.sock.settimeout(self._read_timeout)
+        connection.sock.settimeout(read_timeout)
         return connection
 
     def close(self) -> None:

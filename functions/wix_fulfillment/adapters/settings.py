@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-DEFAULT_MAX_WEBHOOK_BODY_BYTES: Final = 2 * 1024 * 1024
+DEFAULT_MAX_WEBHOOK_BODY_BYTES: Final = 10 * 1024 * 1024
+"""API Gateway's HTTP API limit: a genuine order of 300 richly described lines, pretty-printed
+as Wix sends it, can pass 2 MiB."""
 DEFAULT_ORDER_RETENTION_DAYS: Final = 90
 DEFAULT_WIX_API_BASE_URL: Final = "https://www.wixapis.com"
 DEFAULT_FULFILLABLE_ITEM_TYPES: Final = "PHYSICAL"

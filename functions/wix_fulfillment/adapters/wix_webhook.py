@@ -4,8 +4,9 @@ nor an HS256 token "signed" with the public key's bytes can pass.
 
 Checked with ``cryptography`` directly rather than through PyJWT, whose per-character base64
 checks in Python made large orders slow (docs/architecture.md). The checks are PyJWT's as we
-called it (``exp`` required, 60 s leeway, ``nbf`` checked, ``aud``/``iat`` not, canonical
-base64url), and where Wix's SDK (jose) is stricter we are too: numeric dates must be JSON
+called it (60 s leeway, ``nbf`` checked, ``aud``/``iat`` not, canonical
+base64url; ``exp`` checked when present, as Wix's SDK does), and where Wix's SDK (jose) is
+stricter we are too: numeric dates must be JSON
 numbers, header and claims UTF-8 JSON, and a ``crit`` header is refused.
 """
 
@@ -46,8 +47,10 @@ def load_webhook_public_key(text: str) -> RSAPublicKey:
     """Accept the key as Wix's dashboard shows it, or as it survives a one-line setting.
 
     A PEM pasted into a CloudFormation parameter or a .env file often arrives on one line, with
-    literal ``\\n`` sequences, or without its header; all of those mean the same key.
+    literal ``\\n`` sequences, without its header, or as one line of base64 of the whole PEM
+    (a form Wix's SDK takes); all of those mean the same key.
     """
+    text = _pem_from_base64(text) or text
     body = text.replace("\\n", "\n").replace(_PEM_HEADER, "").replace(_PEM_FOOTER, "")
     body = _WHITESPACE.sub("", body)
     lines = [body[start : start + 64] for start in range(0, len(body), 64)]
@@ -62,6 +65,17 @@ def load_webhook_public_key(text: str) -> RSAPublicKey:
     if not isinstance(key, RSAPublicKey):
         raise ConfigurationError("WIX_WEBHOOK_PUBLIC_KEY must be an RSA public key")
     return key
+
+
+def _pem_from_base64(text: str) -> str | None:
+    """The PEM inside one line of base64, if that is what the text is."""
+    try:
+        decoded = binascii.a2b_base64(_WHITESPACE.sub("", text).encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError):
+        return None
+    if not decoded.lstrip().startswith(_PEM_HEADER.encode()):
+        return None
+    return decoded.decode("ascii", errors="replace")
 
 
 class WebhookVerifier:
@@ -143,11 +157,9 @@ def _json_object(data: bytes, name: str) -> dict[str, Any]:
 
 
 def _check_times(claims: dict[str, Any], now: float) -> None:
-    """``exp`` required and not past (with leeway); ``nbf``, if present, not ahead of us."""
-    exp = claims.get("exp")
-    if exp is None:
-        raise InvalidToken("the token has no exp claim")
-    if int(_numeric_date(exp, "exp")) <= now - CLOCK_LEEWAY_SECONDS:
+    """``exp``, if present, not past (with leeway); ``nbf``, if present, not ahead of us. As in
+    Wix's SDK (jose), a present claim must be a number: ``null`` is refused, absent is not."""
+    if "exp" in claims and int(_numeric_date(claims["exp"], "exp")) <= now - CLOCK_LEEWAY_SECONDS:
         raise InvalidToken("the token has expired")
     if "nbf" in claims and int(_numeric_date(claims["nbf"], "nbf")) > now + CLOCK_LEEWAY_SECONDS:
         raise InvalidToken("the token is not valid yet (nbf)")
