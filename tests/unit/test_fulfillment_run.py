@@ -457,3 +457,35 @@ def test_sites_share_the_rounds_so_one_sites_outage_does_not_starve_another() ->
 
     assert results == {("site-1", "o1"): Outcome.RETRY, ("site-2", "o2"): Outcome.FULFILLED}
     assert wix.list_calls[:2] == [("site-1", 1), ("site-2", 1)]
+
+
+def test_a_refusal_caused_by_our_own_lost_create_ends_fulfilled_not_skipped() -> None:
+    """Wix's listing does not show the create whose answer was lost yet; the second create
+    meets 409 TRACKING_NUMBER_ALREADY_EXISTS (our carrier gave the same label); the next
+    listing shows the first create's fulfillment: ours."""
+    outcomes = FakeOutcomes()
+
+    class ListingLags(FakeWix):
+        landed: ExistingFulfillment | None = None
+
+        def existing_fulfillments(
+            self, instance_id: str, order_ids: Sequence[str]
+        ) -> Mapping[str, Sequence[ExistingFulfillment]]:
+            self.list_calls.append((instance_id, len(order_ids)))
+            shown = [self.landed] if self.landed and len(self.list_calls) > 2 else []
+            return {order_id: shown for order_id in order_ids}
+
+        def create_fulfillments(
+            self, instance_id: str, requests: Sequence[FulfillmentRequest]
+        ) -> Sequence[CreateResult]:
+            self.create_calls.append((instance_id, len(requests)))
+            [request] = requests
+            if self.landed is None:
+                self.landed = ExistingFulfillment("ours", request.lines)
+                raise CreateOutcomeUnknown("connection dropped")
+            return [CreateResult(request.order_id, (), "TRACKING_NUMBER_ALREADY_EXISTS", "409")]
+
+    results = run([order("o1", ("a", 1))], ListingLags(), outcomes)
+
+    assert results == {("site-1", "o1"): Outcome.FULFILLED}
+    assert outcomes.recorded["o1"] == ("FULFILLED", ["ours"])

@@ -45,6 +45,9 @@ worker's five-minute timeout."""
 MIN_SECONDS_FOR_A_ROUND: Final = 30.0
 """A round is a listing, a carrier call per order and a create, each up to ~12 s when slow."""
 MIN_SECONDS_FOR_A_LABEL: Final = 15.0
+OWN_LABEL_ALREADY_USED: Final = "TRACKING_NUMBER_ALREADY_EXISTS"
+"""Wix's one documented create error: our carrier gives an order the same label again, so after
+a lost answer it means our own earlier create landed; the note before it stays."""
 
 
 class Outcome(StrEnum):
@@ -256,7 +259,8 @@ class _SiteRun:
             )
             return
         code, message = result.error_code or "UNKNOWN", result.error_message or ""
-        self._not_landed(state)
+        if code != OWN_LABEL_ALREADY_USED:
+            self._not_landed(state)
         state.refusals += 1
         state.last_error = f"Wix refused it: {code} {message}".strip()
         if state.refusals >= 2:
