@@ -489,3 +489,24 @@ def test_a_refusal_caused_by_our_own_lost_create_ends_fulfilled_not_skipped() ->
 
     assert results == {("site-1", "o1"): Outcome.FULFILLED}
     assert outcomes.recorded["o1"] == ("FULFILLED", ["ours"])
+
+
+def test_rounds_that_settle_orders_keep_the_shortest_wait() -> None:
+    failures = {"o2": 1, "o3": 2}
+
+    class CarrierSlowToRecover(FakeShipments):
+        def tracking_for(
+            self, order: ApprovedOrder, lines: Sequence[FulfilledLine]
+        ) -> TrackingInfo | None:
+            if failures.get(order.order_id, 0):
+                failures[order.order_id] -= 1
+                raise TrackingUnavailable("carrier busy")
+            return super().tracking_for(order, lines)
+
+    clock = FakeClock()
+    orders = [order(f"o{i}", ("a", 1)) for i in (1, 2, 3)]
+
+    results = run(orders, FakeWix(), shipments=CarrierSlowToRecover(), clock=clock)
+
+    assert set(results.values()) == {Outcome.FULFILLED}
+    assert clock.slept == [2.0, 2.0]

@@ -40,8 +40,8 @@ from wix_fulfillment.core.model import (
 )
 
 WAITS_BETWEEN_ROUNDS: Final = (2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0)
-"""Seconds before each round after the first: about four minutes of waiting in all, inside the
-worker's five-minute timeout."""
+"""Seconds before a round after 1, 2, ... rounds in a row that settled nothing: about four minutes
+of waiting in all, inside the worker's five-minute timeout."""
 MIN_SECONDS_FOR_A_ROUND: Final = 30.0
 """A round is a listing, a carrier call per order and a create, each up to ~12 s when slow."""
 MIN_SECONDS_FOR_A_LABEL: Final = 15.0
@@ -88,26 +88,38 @@ def fulfill_orders(
     runs = [
         _SiteRun(instance_id, site_orders, parts) for instance_id, site_orders in by_site.items()
     ]
-    for round_number in range(len(WAITS_BETWEEN_ROUNDS) + 1):
+    # Rounds in a row that settled nothing wait longer and longer; a round that settles some
+    # orders brings the shortest wait back, so passing errors cost seconds, not minutes.
+    stalled, first = 0, True
+    while stalled <= len(WAITS_BETWEEN_ROUNDS):
         active = [run for run in runs if run.pending]
-        if round_number and active:
-            wait = WAITS_BETWEEN_ROUNDS[round_number - 1]
+        if not active:
+            break
+        if not first:
+            wait = WAITS_BETWEEN_ROUNDS[max(stalled - 1, 0)]
             if seconds_left() - wait < MIN_SECONDS_FOR_A_ROUND:
                 break
             sleep(wait)
-        if not active or seconds_left() < MIN_SECONDS_FOR_A_ROUND:
+        if seconds_left() < MIN_SECONDS_FOR_A_ROUND:
             break
+        first = False
+        settled_before = _settled(runs)
         for run in active:
             try:
                 run.round(seconds_left)
             except Exception as error:  # one site's surprise must not cost the other sites'
                 run.fail_pending(f"unexpected {type(error).__name__}: {error}"[:300])
+        stalled = 0 if _settled(runs) > settled_before else stalled + 1
     results: dict[tuple[str, str], OrderResult] = {}
     for run in runs:
         run.fail_pending()
         for order_id, result in run.results.items():
             results[(run.instance_id, order_id)] = result
     return results
+
+
+def _settled(runs: Iterable[_SiteRun]) -> int:
+    return sum(len(run.results) for run in runs)
 
 
 def leave_for_retry(
