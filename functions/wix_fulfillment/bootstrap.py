@@ -121,7 +121,11 @@ def fulfillment_parts(environ: Mapping[str, str] = os.environ) -> FulfillmentPar
         outcomes=OrderOutcomesTable(dynamodb_client(), settings.table_name),
         wix=wix_access(settings.wix),
         shipments=shipment_provider(settings.shipment_provider, settings.shipment_provider_url),
-        policy=FulfillmentPolicy(settings.fulfillable_item_types),
+        policy=FulfillmentPolicy(
+            settings.fulfillable_item_types,
+            fulfiller_id=settings.fulfiller_id,
+            fulfill_pickup_orders=settings.fulfill_pickup_orders,
+        ),
     )
 
 

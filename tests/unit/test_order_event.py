@@ -28,7 +28,7 @@ def line(item_id: str = "00000000-0000-0000-0000-000000000001", **fields: Any) -
     return {"id": item_id, "quantity": 1, **fields}
 
 
-def test_seed_payload_projects_to_the_fields_fulfilment_needs() -> None:
+def test_seed_payload_projects_to_the_fields_fulfillment_needs() -> None:
     assert parse_webhook_claims(claims_for(seed_order_envelope())) == ApprovedOrder(
         instance_id=INSTANCE_ID,
         order_id=SEED_ORDER_ID,
@@ -43,6 +43,7 @@ def test_seed_payload_projects_to_the_fields_fulfilment_needs() -> None:
                 item_type="DIGITAL",
             ),
         ),
+        payment_status="PAID",
     )
 
 
@@ -121,6 +122,10 @@ def test_anonymize_requests_are_ignored() -> None:
         ([line(physicalProperties=[])], "lineItems[0].physicalProperties must be a JSON object"),
         ([line(itemType="PHYSICAL")], "lineItems[0].itemType must be a JSON object"),
         ([line(itemType={"custom": 7})], "lineItems[0].itemType.custom must be a string"),
+        ([line(quantity=2, refundQuantity=3)], "lineItems[0].refundQuantity must be a whole"),
+        ([line(refundQuantity=-1)], "lineItems[0].refundQuantity"),
+        ([line(refundQuantity="1")], "lineItems[0].refundQuantity"),
+        ([line(fulfillerId=7)], "lineItems[0].fulfillerId must be a string"),
     ],
 )
 def test_malformed_line_items(line_items: list[Any], message: str) -> None:
@@ -166,3 +171,39 @@ def test_error_messages_never_echo_values() -> None:
 def test_malformed_outer_layers(claims: dict[str, Any]) -> None:
     with pytest.raises(MalformedEvent):
         parse_webhook_claims(claims)
+
+
+def test_what_decides_whose_and_how_much_is_projected() -> None:
+    """The line's fulfiller app and refunded units, the order's payment status and pickup."""
+    envelope = with_line_items(
+        line("a", quantity=3, refundQuantity=1, fulfillerId=""),
+        line("b", fulfillerId="0a1b2c3d-print-on-demand"),
+        line("c", refundQuantity=None),
+    )
+    order_fields = envelope["actionEvent"]["body"]["order"]
+    order_fields["paymentStatus"] = "NOT_PAID"
+    order_fields["shippingInfo"] = {"logistics": {"pickupDetails": {"address": {}}}}
+
+    order = parse_webhook_claims(claims_for(envelope))
+
+    assert isinstance(order, ApprovedOrder)
+    assert [(item.fulfiller_id, item.refunded_quantity) for item in order.line_items] == [
+        (None, 1),
+        ("0a1b2c3d-print-on-demand", 0),
+        (None, 0),
+    ]
+    assert (order.payment_status, order.pickup) == ("NOT_PAID", True)
+
+
+@pytest.mark.parametrize(
+    "shipping_info",
+    [None, {}, {"logistics": None}, {"logistics": {"deliveryTime": "soon"}}],
+)
+def test_an_order_without_pickup_details_is_shipped(shipping_info: Any) -> None:
+    envelope = seed_order_envelope()
+    envelope["actionEvent"]["body"]["order"]["shippingInfo"] = shipping_info
+
+    order = parse_webhook_claims(claims_for(envelope))
+
+    assert isinstance(order, ApprovedOrder)
+    assert order.pickup is False

@@ -46,19 +46,7 @@ def new_order_item(
         "instanceId": {"S": order.instance_id},
         "orderId": {"S": order.order_id},
         "eventId": {"S": order.event_id},
-        "lineItems": {
-            "L": [
-                {
-                    "M": {
-                        "id": {"S": line.id},
-                        "quantity": {"N": str(line.quantity)},
-                        "shippable": {"BOOL": line.shippable},
-                        "itemType": {"S": line.item_type},
-                    }
-                }
-                for line in order.line_items
-            ]
-        },
+        "lineItems": {"L": [{"M": _line_attributes(line)} for line in order.line_items]},
         STATUS: {"S": OrderStatus.PENDING},
         "attempts": {"N": "0"},
         "receivedAt": {"S": received},
@@ -69,7 +57,25 @@ def new_order_item(
         item["orderNumber"] = {"S": order.order_number}
     if order.event_time is not None:
         item["eventTime"] = {"S": order.event_time}
+    if order.payment_status is not None:
+        item["paymentStatus"] = {"S": order.payment_status}
+    if order.pickup:
+        item["pickup"] = {"BOOL": True}
     return item
+
+
+def _line_attributes(line: LineItem) -> dict[str, AttributeValueTypeDef]:
+    attributes: dict[str, AttributeValueTypeDef] = {
+        "id": {"S": line.id},
+        "quantity": {"N": str(line.quantity)},
+        "shippable": {"BOOL": line.shippable},
+        "itemType": {"S": line.item_type},
+    }
+    if line.fulfiller_id is not None:
+        attributes["fulfillerId"] = {"S": line.fulfiller_id}
+    if line.refunded_quantity:
+        attributes["refundQuantity"] = {"N": str(line.refunded_quantity)}
+    return attributes
 
 
 def order_from_item(item: Mapping[str, Any]) -> ApprovedOrder:
@@ -81,18 +87,23 @@ def order_from_item(item: Mapping[str, Any]) -> ApprovedOrder:
             event_id=item["eventId"]["S"],
             order_number=item.get("orderNumber", {}).get("S"),
             event_time=item.get("eventTime", {}).get("S"),
-            line_items=tuple(
-                LineItem(
-                    id=line["M"]["id"]["S"],
-                    quantity=int(line["M"]["quantity"]["N"]),
-                    shippable=bool(line["M"]["shippable"]["BOOL"]),
-                    item_type=line["M"]["itemType"]["S"],
-                )
-                for line in item["lineItems"]["L"]
-            ),
+            line_items=tuple(_line_item(line["M"]) for line in item["lineItems"]["L"]),
+            payment_status=item.get("paymentStatus", {}).get("S"),
+            pickup=bool(item.get("pickup", {}).get("BOOL", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"not an order item: {type(error).__name__} {error}") from error
+
+
+def _line_item(line: Mapping[str, Any]) -> LineItem:
+    return LineItem(
+        id=line["id"]["S"],
+        quantity=int(line["quantity"]["N"]),
+        shippable=bool(line["shippable"]["BOOL"]),
+        item_type=line["itemType"]["S"],
+        fulfiller_id=line.get("fulfillerId", {}).get("S"),
+        refunded_quantity=int(line.get("refundQuantity", {}).get("N", "0")),
+    )
 
 
 def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,15 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _boolean(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"environment variable {name} must be true or false")
+    return raw == "true"
+
+
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
@@ -103,6 +112,9 @@ class FulfillmentSettings:
     shipment_provider: str
     shipment_provider_url: str | None
     fulfillable_item_types: frozenset[str]
+    fulfiller_id: str | None
+    """Lines naming this fulfiller app are ours too (besides the merchant's own lines)."""
+    fulfill_pickup_orders: bool
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> FulfillmentSettings:
@@ -130,4 +142,6 @@ class FulfillmentSettings:
             shipment_provider=provider,
             shipment_provider_url=provider_url,
             fulfillable_item_types=item_types,
+            fulfiller_id=environ.get("FULFILLER_ID", "").strip() or None,
+            fulfill_pickup_orders=_boolean(environ, "FULFILL_PICKUP_ORDERS", default=False),
         )

@@ -22,7 +22,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy, remaining_lines
+from wix_fulfillment.core.fulfillment_plan import (
+    FulfillmentPolicy,
+    nothing_to_fulfill,
+    remaining_lines,
+)
 from wix_fulfillment.core.model import (
     MAX_ORDERS_PER_CALL,
     ApprovedOrder,
@@ -190,7 +194,8 @@ class _SiteRun:
         for state in list(self.pending.values()):
             have = existing.get(state.order.order_id, ())
             state.existing_ids = frozenset(fulfillment.id for fulfillment in have)
-            lines = remaining_lines(state.order.line_items, have, self._parts.policy)
+            policy = self._parts.policy
+            lines = remaining_lines(policy.lines_of(state.order), have, policy)
             if not lines:
                 self._settle_nothing_left(state, have)
                 continue
@@ -216,8 +221,7 @@ class _SiteRun:
                 state, Outcome.FULFILLED, "", lambda: outcomes.record_fulfilled(order, ours)
             )
             return
-        covered = any(self._parts.policy.covers(line) for line in order.line_items)
-        reason = "already fulfilled at Wix" if covered else "no line item to fulfill"
+        reason = nothing_to_fulfill(order, self._parts.policy)
         self._settle(
             state, Outcome.SKIPPED, reason, lambda: outcomes.record_skipped(order, reason, ids)
         )

@@ -19,6 +19,10 @@ class LineItem:
     quantity: int
     shippable: bool
     item_type: str
+    fulfiller_id: str | None = None
+    """The app that fulfills the line; None when the merchant does (then it may be ours)."""
+    refunded_quantity: int = 0
+    """Units refunded: never shipped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,9 @@ class ApprovedOrder:
     order_number: str | None
     event_time: str | None
     line_items: tuple[LineItem, ...]
+    payment_status: str | None = None
+    pickup: bool = False
+    """The buyer picks the order up: nothing to ship."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from wix_fulfillment.core.model import ApprovedOrder, IgnoredEvent, LineItem
 
@@ -84,7 +84,24 @@ def _approved_order(instance_id: str, envelope: Mapping[str, Any]) -> ApprovedOr
         order_number=_optional_text(order.get("number"), "order number"),
         event_time=_optional_text(envelope.get("eventTime"), "eventTime"),
         line_items=_line_items(order.get("lineItems")),
+        payment_status=_optional_name(order.get("paymentStatus"), "paymentStatus"),
+        pickup=_is_pickup(order),
     )
+
+
+def _is_pickup(order: Mapping[str, Any]) -> bool:
+    """``shippingInfo.logistics.pickupDetails`` set: the buyer collects the order."""
+    shipping = order.get("shippingInfo")
+    if shipping is None:
+        return False
+    logistics = _mapping(shipping, "shippingInfo").get("logistics")
+    if logistics is None:
+        return False
+    pickup = _mapping(logistics, "shippingInfo.logistics").get("pickupDetails")
+    if pickup is None:
+        return False
+    _mapping(pickup, "shippingInfo.logistics.pickupDetails")
+    return True
 
 
 def _line_items(value: object) -> tuple[LineItem, ...]:
@@ -109,17 +126,20 @@ def _line_item(raw: object, index: int) -> LineItem:
     ):
         raise MalformedEvent(f"{where}.id must be a printable id of at most 100 characters")
     quantity = item.get("quantity")
-    if (
-        not isinstance(quantity, int)
-        or isinstance(quantity, bool)
-        or not 1 <= quantity <= MAX_LINE_ITEM_QUANTITY
-    ):
+    if not _whole_number(quantity) or not 1 <= quantity <= MAX_LINE_ITEM_QUANTITY:
         raise MalformedEvent(f"{where}.quantity must be a whole number from 1 to 100000")
+    refunded = item.get("refundQuantity")
+    if refunded is None:
+        refunded = 0
+    elif not _whole_number(refunded) or not 0 <= refunded <= quantity:
+        raise MalformedEvent(f"{where}.refundQuantity must be a whole number from 0 to quantity")
     return LineItem(
         id=item_id,
         quantity=quantity,
         shippable=_shippable(item, where),
         item_type=_item_type(item, where),
+        fulfiller_id=_optional_name(item.get("fulfillerId"), f"{where}.fulfillerId") or None,
+        refunded_quantity=refunded,
     )
 
 
@@ -155,6 +175,10 @@ def _optional_name(value: object, what: str) -> str | None:
     if value is None or (isinstance(value, str) and _is_text(value, MAX_ITEM_TYPE_LENGTH)):
         return value
     raise MalformedEvent(f"{what} must be a string of at most {MAX_ITEM_TYPE_LENGTH} characters")
+
+
+def _whole_number(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _json_object(text: str, what: str) -> Mapping[str, Any]:
