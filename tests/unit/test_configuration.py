@@ -103,6 +103,7 @@ def test_worker_settings_defaults() -> None:
     assert settings.wix.api_base_url == "https://www.wixapis.com"
     assert settings.shipment_provider == "none"
     assert settings.fulfillable_item_types == frozenset({"PHYSICAL"})
+    assert (settings.fulfiller_id, settings.fulfill_pickup_orders) == (None, False)
     assert app_secret_reader(settings.wix.app_secret, settings.wix.app_secret_arn)() == "s3cret"
 
 
@@ -113,6 +114,7 @@ def test_worker_settings_defaults() -> None:
         ({"SHIPMENT_PROVIDER": "http"}, "SHIPMENT_PROVIDER=http needs SHIPMENT_PROVIDER_URL"),
         ({"FULFILLABLE_ITEM_TYPES": " , "}, "FULFILLABLE_ITEM_TYPES names no type"),
         ({"WIX_APP_ID": ""}, "WIX_APP_ID is not set"),
+        ({"FULFILL_PICKUP_ORDERS": "yes"}, "FULFILL_PICKUP_ORDERS must be true or false"),
     ],
 )
 def test_worker_settings_refuse_bad_values(overrides: dict[str, str], message: str) -> None:
