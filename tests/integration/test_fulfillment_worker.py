@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import uuid
 from contextlib import redirect_stdout
 from typing import Any
 
@@ -323,3 +324,63 @@ def test_an_unset_app_secret_is_said_and_counted_and_the_orders_wait(
     assert any("AppSecretNotSet" in entry for entry in entries)
     [said] = [entry for entry in entries if entry.get("level") == "ERROR"]
     assert said["message"].startswith("the app secret has not been set")
+
+
+def two_line_order(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """The sample-flow order with two shippable lines, each changed as given."""
+    order = sample_flow_order() | {"id": str(uuid.uuid4())}
+    [line] = order["lineItems"]
+    order["lineItems"] = [
+        line | {"id": "00000000-0000-0000-0000-00000000000a"} | first,
+        line | {"id": "00000000-0000-0000-0000-00000000000b"} | second,
+    ]
+    return order
+
+
+def test_only_this_merchants_lines_and_never_refunded_units_are_shipped(
+    worker_bed: WorkerBed,
+) -> None:
+    site = worker_bed.wix.client().create_site()
+    [mixed, refunded] = worker_bed.place_orders(
+        site, order=two_line_order({}, {"fulfillerId": "print-on-demand-app"})
+    ) + worker_bed.place_orders(
+        site, order=two_line_order({"quantity": 3, "refundQuantity": 1}, {"refundQuantity": 1})
+    )
+
+    [answer] = worker_bed.run_stream(worker_bed.load_worker())
+
+    assert answer == {"batchItemFailures": []}
+    assert worker_bed.fulfilled_units(mixed) == {"00000000-0000-0000-0000-00000000000a": 1}
+    assert worker_bed.fulfilled_units(refunded) == {"00000000-0000-0000-0000-00000000000a": 2}
+    assert worker_bed.status(mixed) == worker_bed.status(refunded) == "FULFILLED"
+
+
+def test_a_wholly_refunded_order_is_skipped_without_a_create(worker_bed: WorkerBed) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(
+        site, order=two_line_order({"refundQuantity": 1}, {"refundQuantity": 1})
+    )
+
+    worker_bed.run_stream(worker_bed.load_worker())
+
+    assert worker_bed.item(order)["statusReason"] == {"S": "refunded"}
+    assert worker_bed.status(order) == "SKIPPED"
+    assert worker_bed.calls("bulkCreate") == 0
+
+
+@pytest.mark.parametrize(("setting", "status"), [("false", "SKIPPED"), ("true", "FULFILLED")])
+def test_a_pickup_order_ships_only_when_the_merchant_says_so(
+    worker_bed: WorkerBed, setting: str, status: str
+) -> None:
+    site = worker_bed.wix.client().create_site()
+    pickup = sample_flow_order() | {
+        "shippingInfo": {"logistics": {"pickupDetails": {"pickupMethod": "STORE_PICKUP"}}}
+    }
+    [order] = worker_bed.place_orders(site, order=pickup)
+
+    worker_bed.run_stream(worker_bed.load_worker(FULFILL_PICKUP_ORDERS=setting))
+
+    assert worker_bed.status(order) == status
+    if status == "SKIPPED":
+        assert worker_bed.item(order)["statusReason"] == {"S": "a pickup order: nothing to ship"}
+        assert worker_bed.calls("bulkCreate") == 0
