@@ -14,6 +14,7 @@ from infra.commands import redrive
 from infra.local_stack.stack import LocalStack, StackSettings
 from infra.scenarios.demo import PlacedOrder, settle
 from infra.template import resource_properties
+from tests.support.templates import WORKER_TIMEOUT, edited_template
 from wix_fulfillment.adapters.order_item import order_key
 
 pytestmark = pytest.mark.integration
@@ -48,7 +49,9 @@ def run_redrive(stack: LocalStack, dead_letters: Path) -> str:
 def test_a_refused_order_is_dead_lettered_then_fulfilled_once_after_redrive(
     tmp_path: Path,
 ) -> None:
-    settings = StackSettings(work_dir=tmp_path, log=lambda _: None)
+    # Time for one round and no wait for another: each of the stream's attempts ends at once.
+    copy = edited_template(tmp_path, {WORKER_TIMEOUT: "      Timeout: 31"})
+    settings = StackSettings(template_path=copy, work_dir=tmp_path, log=lambda _: None)
     with LocalStack(settings) as stack:
         site = stack.wix.create_site()
         stack.wix.set_faults({"bulkCreate": {"errorRate": 1.0, "instanceIds": [site]}})

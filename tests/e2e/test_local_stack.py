@@ -18,9 +18,9 @@ from infra.commands.order_status import order_status
 from infra.local_stack.stack import LocalStack, StackSettings
 from infra.samples.dev_data import DEV_INSTANCE_ID
 from infra.scenarios.demo import PlacedOrder, place_demo_orders, settle
-from infra.template import TEMPLATE_PATH
 from infra.wix_sandbox.order_factory import line_item_id
 from tests.support.log_hygiene import leaks, log_lines
+from tests.support.templates import edited_template
 
 pytestmark = pytest.mark.integration
 
@@ -140,16 +140,6 @@ def test_make_demo_reports_every_order_settled_and_no_duplicate_and_leaks_nothin
     # The demo's own printout is Wix's listing (no buyer data in it either); the logs are the
     # functions' and the stack's.
     assert leaks(log_lines(tmp_path) + completed.stdout.splitlines()) == []
-
-
-def edited_template(tmp_path: Path, edits: dict[str, str]) -> Path:
-    text = TEMPLATE_PATH.read_text()
-    for old, new in edits.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    copy = tmp_path / "template.yaml"
-    copy.write_text(text)
-    return copy
 
 
 def test_the_stack_follows_the_templates_routes_and_filters(tmp_path: Path) -> None:

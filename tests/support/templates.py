@@ -1,0 +1,20 @@
+"""Copies of template.yaml with a few edits, for local stacks wired differently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.template import TEMPLATE_PATH
+
+WORKER_TIMEOUT: str = "      Timeout: 300"
+"""FulfillmentFunction's timeout line, the only one of 300 s."""
+
+
+def edited_template(tmp_path: Path, edits: dict[str, str]) -> Path:
+    text = TEMPLATE_PATH.read_text()
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    copy = tmp_path / "template.yaml"
+    copy.write_text(text)
+    return copy
