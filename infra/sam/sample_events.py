@@ -2,7 +2,9 @@
 
 ``order_approved.json`` (WebhookFunction): an HTTP API request whose body is the Order Approved
 payload of Wix's documentation page, signed with the committed development key.
-``order_stream.json`` (FulfillmentFunction): the stream's record of the sample-flow order, stored.
+``sample_flow_approved.json`` (WebhookFunction): the Order Approved webhook of Wix's sample-flow
+order, which stores the item ``order_stream.json`` (FulfillmentFunction) is the stream's record of.
+``order_status.json`` (StatusFunction): the operators' status request for that order.
 ``env.json``: the matching public key, and the local DynamoDB and Wix sandbox as Docker sees them.
 Signing is deterministic (RS256 is PKCS#1 v1.5): running this again changes nothing unless its
 inputs do.
@@ -26,7 +28,11 @@ from infra.samples.dev_data import (
     sample_flow_order,
     seed_envelope,
 )
-from infra.samples.webhook_signing import sign_wix_webhook, wix_webhook_claims
+from infra.samples.webhook_signing import (
+    order_approved_envelope,
+    sign_wix_webhook,
+    wix_webhook_claims,
+)
 from infra.wix_sandbox.config import DEFAULT_APP_ID, DEFAULT_APP_SECRET
 from wix_fulfillment.adapters.order_item import new_order_item
 from wix_fulfillment.adapters.settings import DEFAULT_ORDER_RETENTION_DAYS
@@ -34,6 +40,8 @@ from wix_fulfillment.adapters.settings import DEFAULT_ORDER_RETENTION_DAYS
 INFRA_DIR: Final = Path(__file__).resolve().parents[1]
 ORDER_APPROVED_EVENT_PATH: Final = INFRA_DIR / "events" / "order_approved.json"
 ORDER_STREAM_EVENT_PATH: Final = INFRA_DIR / "events" / "order_stream.json"
+SAMPLE_FLOW_APPROVED_EVENT_PATH: Final = INFRA_DIR / "events" / "sample_flow_approved.json"
+ORDER_STATUS_EVENT_PATH: Final = INFRA_DIR / "events" / "order_status.json"
 
 LOCAL_TABLE_NAME: Final = "wix-orders-local"
 # Docker's view of the host, where `make dynamodb-local` and `make sandbox` listen.
@@ -70,13 +78,38 @@ def order_stream_event() -> dict[str, Any]:
     return lambda_stream_event([lambda_record(record, LOCAL_STREAM_ARN)])
 
 
-def order_approved_event() -> dict[str, Any]:
+def signed_webhook_event(envelope: dict[str, Any], request_id: str) -> dict[str, Any]:
     claims = wix_webhook_claims(
-        seed_envelope(), instance_id=DEV_INSTANCE_ID, issued_at=ISSUED_AT, expires_at=EXPIRES_AT
+        envelope, instance_id=DEV_INSTANCE_ID, issued_at=ISSUED_AT, expires_at=EXPIRES_AT
     )
     return http_api_event(
         sign_wix_webhook(claims, DEV_PRIVATE_KEY_PATH.read_bytes()),
-        request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        request_id=request_id,
+        received_at=ISSUED_AT,
+    )
+
+
+def order_approved_event() -> dict[str, Any]:
+    return signed_webhook_event(seed_envelope(), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
+
+
+def sample_flow_approved_event() -> dict[str, Any]:
+    order = sample_flow_order()
+    envelope = order_approved_envelope(order, SAMPLE_FLOW_EVENT_ID, order.get("updatedDate", ""))
+    return signed_webhook_event(envelope, "3f1d2c4b-8a7e-4b6d-9c5f-0e1a2b3c4d5e")
+
+
+def order_status_event() -> dict[str, Any]:
+    order_id = sample_flow_order()["id"]
+    return http_api_event(
+        "",
+        method="GET",
+        path=f"/orders/{order_id}/fulfillments",
+        route_path="/orders/{orderId}/fulfillments",
+        headers={"accept": "application/json"},
+        query_string=f"instanceId={DEV_INSTANCE_ID}",
+        path_parameters={"orderId": order_id},
+        request_id="9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
         received_at=ISSUED_AT,
     )
 
@@ -115,6 +148,8 @@ def _write_json(path: Path, value: object) -> None:
 def main() -> None:
     _write_json(ORDER_APPROVED_EVENT_PATH, order_approved_event())
     _write_json(ORDER_STREAM_EVENT_PATH, order_stream_event())
+    _write_json(SAMPLE_FLOW_APPROVED_EVENT_PATH, sample_flow_approved_event())
+    _write_json(ORDER_STATUS_EVENT_PATH, order_status_event())
     _write_json(ENV_VARS_PATH, env_vars())
 
 

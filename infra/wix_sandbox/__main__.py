@@ -1,6 +1,6 @@
 """``python -m infra.wix_sandbox --port N``: serve the Wix sandbox in the foreground until stopped.
 
-The first line printed is ``Wix sandbox on http://127.0.0.1:<port>`` (with ``--port 0`` the port
+The first line printed is ``Wix sandbox on http://<host>:<port>`` (with ``--port 0`` the port
 is a free one), which is how ``SandboxProcess`` learns where it listens. SIGTERM or Ctrl-C stops it.
 """
 
@@ -21,7 +21,9 @@ from infra.wix_sandbox.config import (
     DEFAULT_RATE_LIMIT_PER_MINUTE,
     DEFAULT_TOKEN_LIFETIME_SECONDS,
     DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
+    LOOPBACK_HOST,
     SandboxConfig,
+    listen_host,
 )
 from infra.wix_sandbox.errors import WixApiError
 from infra.wix_sandbox.faults import parse_fault_plan
@@ -34,7 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m infra.wix_sandbox", description="A local stand-in for the Wix APIs."
     )
     add = parser.add_argument
-    add("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one; default 0)")
+    add("--port", type=int, default=0, help="port to listen on (0: a free one; default 0)")
+    add(
+        "--host",
+        default=LOOPBACK_HOST,
+        help="address to listen on: 127.0.0.1 (default), or one of this machine's private "
+        "addresses, such as Docker's bridge (172.17.0.1) for sam local's containers",
+    )
     add("--app-id", default=DEFAULT_APP_ID, help="the app's client_id")
     add("--app-secret", default=DEFAULT_APP_SECRET, help="the app's client_secret")
     add("--token-lifetime", type=float, default=DEFAULT_TOKEN_LIFETIME_SECONDS, metavar="SECONDS")
@@ -67,6 +75,7 @@ def config_from_arguments(arguments: argparse.Namespace) -> SandboxConfig:
     """The configuration the arguments describe; WixApiError/ValueError name a bad argument."""
     return SandboxConfig(
         port=arguments.port,
+        host=listen_host(arguments.host),
         app_id=arguments.app_id,
         app_secret=arguments.app_secret,
         token_lifetime_seconds=arguments.token_lifetime,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -18,6 +19,20 @@ DEFAULT_WEBHOOK_TIMEOUT_SECONDS: Final = 1.25
 DEFAULT_CARRIER_PROVIDER: Final = "fedex"
 
 
+def listen_host(host: str) -> str:
+    """The sandbox listens on this machine's loopback, or on a private address of its own such as
+    Docker's bridge (``172.17.0.1``), where containers reach the host; never on every interface."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"listen host {host!r}: an IP address, such as 127.0.0.1") from None
+    if address.is_unspecified or not (address.is_loopback or address.is_private):
+        raise ValueError(
+            f"listen host {host}: must be a loopback or private address of this machine"
+        )
+    return host
+
+
 @dataclass(frozen=True)
 class SandboxConfig:
     """Settings fixed at start; the control API changes some of them at run time.
@@ -29,6 +44,7 @@ class SandboxConfig:
     """
 
     port: int = 0
+    host: str = LOOPBACK_HOST
     app_id: str = DEFAULT_APP_ID
     app_secret: str = DEFAULT_APP_SECRET
     token_lifetime_seconds: float = DEFAULT_TOKEN_LIFETIME_SECONDS

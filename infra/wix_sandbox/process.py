@@ -21,7 +21,7 @@ from infra.wix_sandbox.client import SandboxClient
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 _KEPT_OUTPUT_LINES: Final = 200
-_URL: Final = re.compile(r"Wix sandbox on (http://127\.0\.0\.1:(\d+))")
+_URL: Final = re.compile(r"Wix sandbox on (http://[0-9.]+:(\d+))")
 
 
 class SandboxProcessError(RuntimeError):

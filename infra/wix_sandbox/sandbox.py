@@ -17,7 +17,7 @@ from infra.service import LocalService
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.carrier import CarrierService
 from infra.wix_sandbox.clock import Clock
-from infra.wix_sandbox.config import LOOPBACK_HOST, SandboxConfig
+from infra.wix_sandbox.config import SandboxConfig
 from infra.wix_sandbox.control_api import ControlApi
 from infra.wix_sandbox.errors import WixApiError, application_error
 from infra.wix_sandbox.faults import FAULTABLE_ENDPOINTS, NO_FAULT, FaultInjector, FaultKind
@@ -88,7 +88,9 @@ class WixSandbox(LocalService):
     # --- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> WixSandbox:
-        self._http = SandboxHTTPServer(self.config.port, self, verbose=self.config.verbose)
+        self._http = SandboxHTTPServer(
+            self.config.port, self, host=self.config.host, verbose=self.config.verbose
+        )
         self.dispatcher.start()
         self._serving = threading.Thread(
             target=self._http.serve_forever,
@@ -121,7 +123,7 @@ class WixSandbox(LocalService):
 
     @property
     def base_url(self) -> str:
-        return f"http://{LOOPBACK_HOST}:{self.port}"
+        return f"http://{self.config.host}:{self.port}"
 
     @property
     def app_id(self) -> str:

@@ -66,16 +66,24 @@ class Application(Protocol):
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
-    """Binds 127.0.0.1 only; remembers open connections so that stopping closes idle ones."""
+    """Binds one local address (127.0.0.1 unless told); remembers open connections so that
+    stopping closes idle ones."""
 
     daemon_threads = True
 
-    def __init__(self, port: int, application: Application, *, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        port: int,
+        application: Application,
+        *,
+        host: str = LOOPBACK_HOST,
+        verbose: bool = False,
+    ) -> None:
         self.application = application
         self.verbose = verbose
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__((LOOPBACK_HOST, port), _RequestHandler)
+        super().__init__((host, port), _RequestHandler)
 
     def process_request_thread(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any

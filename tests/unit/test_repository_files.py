@@ -14,10 +14,14 @@ from infra.local_stack.env_file import ENV_VARS_PATH
 from infra.sam.local_env import function_handler
 from infra.sam.sample_events import (
     ORDER_APPROVED_EVENT_PATH,
+    ORDER_STATUS_EVENT_PATH,
     ORDER_STREAM_EVENT_PATH,
+    SAMPLE_FLOW_APPROVED_EVENT_PATH,
     env_vars,
     order_approved_event,
+    order_status_event,
     order_stream_event,
+    sample_flow_approved_event,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -25,11 +29,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def test_sam_build_installs_exactly_the_projects_runtime_dependencies() -> None:
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    requirements = [
+    requirements = {
         line.strip()
-        for line in (REPO_ROOT / "functions" / "requirements.txt").read_text().splitlines()
+        for path in (REPO_ROOT / "functions").glob("requirements-*.txt")
+        for line in path.read_text().splitlines()
         if line.strip() and not line.startswith("#")
-    ]
+    }
 
     assert sorted(requirements) == sorted(pyproject["project"]["dependencies"])
 
@@ -39,9 +44,17 @@ def test_sam_build_installs_exactly_the_projects_runtime_dependencies() -> None:
     [
         (ORDER_APPROVED_EVENT_PATH, order_approved_event),
         (ORDER_STREAM_EVENT_PATH, order_stream_event),
+        (SAMPLE_FLOW_APPROVED_EVENT_PATH, sample_flow_approved_event),
+        (ORDER_STATUS_EVENT_PATH, order_status_event),
         (ENV_VARS_PATH, env_vars),
     ],
-    ids=["order_approved.json", "order_stream.json", "env.json"],
+    ids=[
+        "order_approved.json",
+        "order_stream.json",
+        "sample_flow_approved.json",
+        "order_status.json",
+        "env.json",
+    ],
 )
 def test_committed_samples_match_what_the_generator_makes(path: Path, make: Any) -> None:
     assert json.loads(path.read_text()) == make(), "run `make events`"

@@ -71,7 +71,8 @@ def test_functions_run_python_3_13_on_arm64(template: dict[str, Any]) -> None:
     function_settings = template["Globals"]["Function"]
 
     assert function_settings["Runtime"] == "python3.13"
-    assert function_settings["Architectures"] == ["arm64"]
+    assert function_settings["Architectures"] == [{"Ref": "Architecture"}]
+    assert template["Parameters"]["Architecture"]["Default"] == "arm64"
 
 
 def test_every_operations_alarm_notifies_the_alarm_topic(template: dict[str, Any]) -> None:
