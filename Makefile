@@ -11,7 +11,7 @@ NODE_READY := $(NPM_DIR)/node_modules/.installed
 PERF_NODE_DIR := tests/perf/node
 PERF_NODE_READY := $(PERF_NODE_DIR)/node_modules/.installed
 
-.PHONY: help install java lint format template-check test unit integration e2e fuzz events dynamodb-local local demo chaos bench build validate clean
+.PHONY: help install java lint format template-check test unit integration e2e fuzz events dynamodb-local local demo chaos bench build validate lambda-image sam-tests clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -54,7 +54,7 @@ format: $(PYTHON_READY) ## ruff format, then ruff check --fix
 template-check: $(PYTHON_READY) ## cfn-lint on template.yaml
 	$(BIN)/cfn-lint template.yaml
 
-test: install lint template-check ## everything CI runs: lint, template checks, all tests
+test: install lint template-check ## everything CI runs: lint, template checks, all tests (tests/sam when a Docker engine answers)
 	$(BIN)/pytest
 
 unit: $(PYTHON_READY) ## the pure unit tests only (no DynamoDB Local)
@@ -78,11 +78,13 @@ dynamodb-local: install ## DynamoDB Local on :8000 with the template's table, fo
 # The Wix sandbox signs webhooks with the committed development key, so WebhookFunction configured
 # by infra/env.json accepts them; the development site is installed. SANDBOX_ARGS adds options,
 # e.g. SANDBOX_ARGS="--webhook-url http://127.0.0.1:3000/webhooks/wix --resend-compression 60".
+# SANDBOX_HOST=172.17.0.1 (Docker's bridge address of the host) lets Linux containers reach it.
 SANDBOX_PORT ?= 8700
+SANDBOX_HOST ?= 127.0.0.1
 SANDBOX_ARGS ?=
 .PHONY: sandbox
-sandbox: $(PYTHON_READY) ## the Wix sandbox on 127.0.0.1:8700 in the foreground (SANDBOX_PORT, SANDBOX_ARGS)
-	$(BIN)/python -m infra.wix_sandbox --port $(SANDBOX_PORT) \
+sandbox: $(PYTHON_READY) ## the Wix sandbox on 127.0.0.1:8700 in the foreground (SANDBOX_HOST, SANDBOX_PORT, SANDBOX_ARGS)
+	$(BIN)/python -m infra.wix_sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT) \
 		--private-key infra/samples/dev_keys/webhook_signing_private_key.pem \
 		--site 6a1f3c9e-2b7d-4e58-9c0a-1d2e3f4a5b6c $(SANDBOX_ARGS)
 
@@ -107,10 +109,48 @@ bench: install $(PERF_NODE_READY) ## the benchmarks: verify, cold start, worker,
 build: $(PYTHON_READY) ## sam build (arm64, Python 3.13) into .aws-sam/build, then check each function
 	$(BIN)/python -m infra.sam.build
 
+# `sam build` runs these (template.yaml: each function's Metadata, BuildMethod makefile) in a copy
+# of functions/, with ARTIFACTS_DIR the function's folder. They install the function's own
+# requirements as wheels for Lambda's platform (SAM tells a Makefile nothing of the template's
+# Architecture: set LAMBDA_ARCHITECTURE=x86_64 beside --parameter-overrides Architecture=x86_64),
+# then compile every module for python3.13 into hash-based .pyc never checked against their source
+# (the package never changes once built): Lambda's /var/task is read-only, so without valid .pyc
+# each cold start compiles every module it imports.
+LAMBDA_ARCHITECTURE ?= arm64
+LAMBDA_PYTHON ?= python3.13
+LAMBDA_MACHINE_arm64 := aarch64
+LAMBDA_MACHINE_x86_64 := x86_64
+LAMBDA_MACHINE = $(or $(LAMBDA_MACHINE_$(LAMBDA_ARCHITECTURE)),$(error LAMBDA_ARCHITECTURE is arm64 or x86_64))
+define lambda_package
+	$(LAMBDA_PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+		--no-compile --only-binary=:all: --implementation cp --python-version 3.13 \
+		$(foreach glibc,manylinux_2_34 manylinux_2_28 manylinux2014,--platform $(glibc)_$(LAMBDA_MACHINE)) \
+		--target "$(ARTIFACTS_DIR)" -r $(1)
+	rm -rf "$(ARTIFACTS_DIR)/bin"
+	cp -R wix_fulfillment "$(ARTIFACTS_DIR)/"
+	find "$(ARTIFACTS_DIR)/wix_fulfillment" -name __pycache__ -type d -prune -exec rm -rf {} +
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
+endef
+
+.PHONY: build-WebhookFunction build-FulfillmentFunction build-StatusFunction
+build-WebhookFunction:
+	$(call lambda_package,requirements-webhook.txt)
+
+build-FulfillmentFunction build-StatusFunction:
+	$(call lambda_package,requirements-fulfillment.txt)
+
 validate: $(PYTHON_READY) ## cfn-lint and sam validate --lint (the SAM CLI is installed in .venv-sam)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/python -c 'from infra.sam.build import sam_executable; print(sam_executable())' >/dev/null
 	SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --region us-east-1
+
+# A stand-in for public.ecr.aws/lambda/python:3.13 where it cannot be pulled (docs/sam-local.md):
+# Debian trixie (debootstrap, as root) and the pinned runtime interface client of infra/sam/image/.
+lambda-image: $(PYTHON_READY) ## build the local stand-in for AWS's python3.13 Lambda image (cached; needs root, debootstrap, Docker)
+	$(BIN)/python -m infra.sam.lambda_image
+
+sam-tests: install ## sam build, sam local invoke and start-api for real in Docker: tests/sam
+	$(BIN)/pytest tests/sam
 
 clean: ## remove the venv, node packages and caches
 	rm -rf $(VENV) $(NPM_DIR)/node_modules $(PERF_NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam .local

@@ -1,0 +1,113 @@
+"""``sam build`` as users run it: each function's folder holds what its handler imports, and
+.pyc files that Python 3.13 loads from a read-only copy without compiling a module.
+
+Runs where the SAM CLI is installed (``make build`` installs it into ``.venv-sam``) and a Python
+3.13 is found; built for this machine's architecture, so that the handlers' native code loads.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.sam.build import (
+    SAM_VENV,
+    HandlerImport,
+    built_functions,
+    check_function,
+    handler_environment,
+    host_architecture,
+    import_handler,
+    make_writable,
+    python313,
+    read_only_copy,
+    sam_build,
+)
+from infra.sam.local_env import function_handler
+
+PYTHON = python313()
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+
+pytestmark = pytest.mark.skipif(
+    PYTHON is None or not (SAM_VENV / "bin" / "sam").exists(),
+    reason="needs the SAM CLI in .venv-sam (make build installs it) and a Python 3.13",
+)
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    build = tmp_path_factory.mktemp("sam") / "build"
+    sam_build(build, host_architecture())
+    return build
+
+
+@pytest.fixture
+def task_roots(build_dir: Path, tmp_path: Path) -> Iterator[dict[str, Path]]:
+    """A read-only copy of each built function's folder, as Lambda's /var/task."""
+    roots = {
+        folder.name: read_only_copy(folder, tmp_path / folder.name)
+        for folder in build_dir.iterdir()
+        if folder.is_dir()
+    }
+    yield roots
+    for root in roots.values():
+        make_writable(root)
+
+
+def _import(template: dict[str, Any], function_id: str, task_root: Path) -> HandlerImport:
+    assert PYTHON is not None
+    module = function_handler(template, function_id).rsplit(".", 1)[0]
+    return import_handler(PYTHON, task_root, module, handler_environment(function_id, task_root))
+
+
+def test_every_function_is_built_and_passes_the_build_check(
+    build_dir: Path, template: dict[str, Any]
+) -> None:
+    functions = built_functions(template)
+    assert functions
+    for function_id in functions:
+        handler = function_handler(template, function_id)
+        assert (
+            check_function(build_dir / function_id, function_id, handler, host_architecture()) == []
+        )
+
+
+def test_handlers_import_from_a_read_only_folder_without_compiling_a_module(
+    task_roots: dict[str, Path], template: dict[str, Any]
+) -> None:
+    for function_id in built_functions(template):
+        imported = _import(template, function_id, task_roots[function_id])
+
+        assert imported.compiled == [], function_id
+        assert "wix_fulfillment" in imported.packages
+
+
+def test_a_module_without_its_pyc_is_seen_compiled(
+    build_dir: Path, tmp_path: Path, template: dict[str, Any]
+) -> None:
+    task_root = tmp_path / "task"
+    shutil.copytree(build_dir / "WebhookFunction", task_root)
+    handler_pyc = (
+        task_root / "wix_fulfillment" / "handlers" / "__pycache__" / "webhook.cpython-313.pyc"
+    )
+    handler_pyc.unlink()
+
+    imported = _import(template, "WebhookFunction", task_root)
+
+    assert [Path(path).name for path in imported.compiled] == ["webhook.py"]
+
+
+def test_the_webhook_package_holds_no_aws_sdk_and_imports_none(
+    build_dir: Path, task_roots: dict[str, Path], template: dict[str, Any]
+) -> None:
+    webhook = build_dir / "WebhookFunction"
+    bundled = {path.name for path in webhook.iterdir()}
+
+    assert not bundled & {*RUNTIME_PROVIDED, "jwt", "urllib3"}
+    imported = _import(template, "WebhookFunction", task_roots["WebhookFunction"])
+    assert {"cryptography", "wix_fulfillment"} <= set(imported.packages)
+    assert not set(imported.packages) & set(RUNTIME_PROVIDED)
