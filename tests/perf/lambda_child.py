@@ -2,8 +2,9 @@
 
 ``python lambda_child.py cold MODULE EVENT_FILE RESULT_FILE``: import the handler module and
 serve one event, writing ``time.perf_counter()`` stamps (CLOCK_MONOTONIC on Linux, so comparable
-with the parent's) to RESULT_FILE. ``warm MODULE EVENTS_FILE RESULT_FILE WARMUP``: serve a list of
-events in one process, the first WARMUP untimed, and write each later one's latency.
+with the parent's) to RESULT_FILE. ``init MODULE RESULT_FILE``: only import it (Lambda's init), with
+the same stamps. ``warm MODULE EVENTS_FILE RESULT_FILE WARMUP``: serve a list of events in one
+process, the first WARMUP untimed, and write each later one's latency.
 
 Run by path, so it imports nothing of the project before the handler does.
 """
@@ -61,6 +62,14 @@ def cold(module_name: str, event_path: str, result_path: str) -> None:
         json.dump(result, stream)
 
 
+def init(module_name: str, result_path: str) -> None:
+    loaded = time.perf_counter()
+    importlib.import_module(module_name)
+    imported = time.perf_counter()
+    with open(result_path, "w", encoding="utf-8") as stream:
+        json.dump({"started": STARTED, "loaded": loaded, "imported": imported}, stream)
+
+
 def warm(module_name: str, events_path: str, result_path: str, warmup: int) -> None:
     events = _load(events_path)
     handler = importlib.import_module(module_name).handler
@@ -80,8 +89,10 @@ def warm(module_name: str, events_path: str, result_path: str, warmup: int) -> N
 
 
 if __name__ == "__main__":
-    mode, module, data_path, output_path, *rest = sys.argv[1:]
-    if mode == "cold":
-        cold(module, data_path, output_path)
+    mode, module, *paths = sys.argv[1:]
+    if mode == "init":
+        init(module, paths[0])
+    elif mode == "cold":
+        cold(module, paths[0], paths[1])
     else:
-        warm(module, data_path, output_path, int(rest[0]))
+        warm(module, paths[0], paths[1], int(paths[2]))
