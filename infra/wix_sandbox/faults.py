@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, Final
 
+from infra.wix_sandbox.clock import Clock
 from infra.wix_sandbox.errors import validation_error
 
 FAULTABLE_ENDPOINTS: Final = frozenset(
@@ -27,6 +29,7 @@ class FaultKind(StrEnum):
     ERROR = "error"  # answer 5xx without doing anything
     THROTTLE = "throttle"  # answer 429 without doing anything
     DROP = "drop"  # do the work (a create commits), then close without an answer
+    LATE = "late"  # do the work, then hold the answer: a caller's crash in between loses it
 
 
 # The control API's JSON names of FaultSpec's fields.
@@ -37,7 +40,10 @@ _SETTING_FIELDS: Final = {
     "timeoutRate": "timeout_rate",
     "timeoutSeconds": "timeout_seconds",
     "dropRate": "drop_rate",
+    "lateRate": "late_rate",
+    "lateSeconds": "late_seconds",
     "latencyMs": "latency_ms",
+    "forSeconds": "for_seconds",
     "instanceIds": "instance_ids",
 }
 _SETTING_NAMES: Final = {field_name: name for name, field_name in _SETTING_FIELDS.items()}
@@ -53,18 +59,31 @@ class FaultSpec:
     timeout_rate: float = 0.0
     timeout_seconds: float = 30.0
     drop_rate: float = 0.0
+    late_rate: float = 0.0
+    late_seconds: float = 5.0
     latency_ms: float = 0.0
+    for_seconds: float | None = None
+    """The faults end this long after they were set (never when None): an outage, then recovery."""
     instance_ids: frozenset[str] = frozenset()
     """Only these sites' calls meet the faults (all sites when empty): one site down, others up."""
 
     def __post_init__(self) -> None:
-        rates = (self.error_rate, self.throttle_rate, self.timeout_rate, self.drop_rate)
+        rates = (
+            self.error_rate,
+            self.throttle_rate,
+            self.timeout_rate,
+            self.drop_rate,
+            self.late_rate,
+        )
         if any(not 0.0 <= rate <= 1.0 for rate in rates) or sum(rates) > 1.0 + 1e-9:
             raise ValueError("fault rates must be within 0..1 and add up to at most 1")
         if not 500 <= self.error_status <= 599:
             raise ValueError("errorStatus must be a 5xx status")
-        if self.timeout_seconds < 0 or self.latency_ms < 0:
-            raise ValueError("timeoutSeconds and latencyMs must not be negative")
+        durations = (self.timeout_seconds, self.late_seconds, self.latency_ms, self.for_seconds)
+        if any(duration is not None and duration < 0 for duration in durations):
+            raise ValueError(
+                "timeoutSeconds, lateSeconds, latencyMs and forSeconds must not be negative"
+            )
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> FaultSpec:
@@ -73,6 +92,8 @@ class FaultSpec:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
         settings: dict[str, Any] = {}
         for name, setting in value.items():
+            if name == "forSeconds" and setting is None:
+                continue
             if name == "instanceIds":
                 if not isinstance(setting, list) or not all(isinstance(i, str) for i in setting):
                     raise ValueError("instanceIds must be a list of instance ids")
@@ -123,13 +144,18 @@ def parse_fault_plan(value: object) -> dict[str, FaultSpec]:
 
 
 class FaultInjector:
-    """Decides, per request, which fault (if any) an endpoint's call meets."""
+    """Decides, per request, which fault (if any) an endpoint's call meets; ``clock`` measures
+    the ``forSeconds`` windows."""
 
-    def __init__(self, seed: int, plan: Mapping[str, FaultSpec]) -> None:
+    def __init__(
+        self, seed: int, plan: Mapping[str, FaultSpec], clock: Clock = time.monotonic
+    ) -> None:
         self._lock = threading.Lock()
+        self._clock = clock
         self._seed = seed
         self._plan: dict[str, FaultSpec] = {}
         self._generators: dict[str, random.Random] = {}
+        self._set_at = clock()
         self.configure(seed, plan)
 
     def configure(self, seed: int, plan: Mapping[str, FaultSpec]) -> None:
@@ -140,6 +166,7 @@ class FaultInjector:
         with self._lock:
             self._seed = seed
             self._plan = dict(plan)
+            self._set_at = self._clock()
             self._generators = {
                 endpoint: random.Random(f"{seed}:{endpoint}")  # noqa: S311 (not cryptography)
                 for endpoint in self._plan
@@ -158,6 +185,8 @@ class FaultInjector:
             spec = self._plan.get(endpoint)
             if spec is None or (spec.instance_ids and instance_id not in spec.instance_ids):
                 return NO_FAULT
+            if spec.for_seconds is not None and self._clock() - self._set_at >= spec.for_seconds:
+                return NO_FAULT
             draw = self._generators[endpoint].random()
         latency = spec.latency_ms / 1000.0
         threshold = 0.0
@@ -166,8 +195,10 @@ class FaultInjector:
             (FaultKind.ERROR, spec.error_rate),
             (FaultKind.THROTTLE, spec.throttle_rate),
             (FaultKind.DROP, spec.drop_rate),
+            (FaultKind.LATE, spec.late_rate),
         ):
             threshold += rate
             if draw < threshold:
-                return FaultDecision(kind, latency, spec.error_status, spec.timeout_seconds)
+                hold = spec.late_seconds if kind is FaultKind.LATE else spec.timeout_seconds
+                return FaultDecision(kind, latency, spec.error_status, hold)
         return FaultDecision(FaultKind.NONE, latency)

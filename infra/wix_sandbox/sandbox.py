@@ -56,7 +56,7 @@ class WixSandbox(LocalService):
             clock=clock,
         )
         self.orders = Orders(self.sites, self.stats)
-        self.faults = FaultInjector(config.fault_seed, config.faults)
+        self.faults = FaultInjector(config.fault_seed, config.faults, clock)
         self.rate_limiter = SlidingWindowRateLimiter(
             config.rate_limit_per_minute, config.rate_limit_window_seconds, clock
         )
@@ -179,6 +179,8 @@ class WixSandbox(LocalService):
         if decision.kind is FaultKind.DROP:
             self._record(route, "dropped", instance_id)
             return None
+        if decision.kind is FaultKind.LATE:
+            self._stopping.wait(decision.hold_seconds)
         self._record(route, response.status, instance_id)
         return response
 

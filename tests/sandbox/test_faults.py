@@ -11,6 +11,7 @@ import pytest
 import urllib3
 
 from infra.wix_sandbox import FaultSpec, SandboxClient, SandboxControlError, WixSandbox
+from infra.wix_sandbox.clock import ManualClock
 from tests.support.sandbox import MakeSandbox, access_token
 from tests.support.wix_http import WixHttp, fedex, line
 
@@ -192,6 +193,8 @@ def test_faults_can_be_set_at_start_and_reset_restores_them(make_sandbox: MakeSa
     [
         {"orders": {"errorRate": 0.1}},
         {"create": {"errorRate": 0.6, "dropRate": 0.6}},
+        {"create": {"dropRate": 0.6, "lateRate": 0.6}},
+        {"create": {"errorRate": 1.0, "forSeconds": -1}},
         {"create": {"errorRate": -0.1}},
         {"create": {"errorStatus": 404, "errorRate": 0.1}},
         {"create": {"surprise": 1}},
@@ -248,3 +251,48 @@ def test_faults_can_be_scoped_to_some_sites(
     assert failing == [500] * 5
     assert healthy == [200] * 5
     assert control.faults()["endpoints"]["listByIds"]["instanceIds"] == [site]
+
+
+def test_a_late_answer_comes_after_the_create_has_committed(
+    wix: WixHttp, control: SandboxClient, token: str, big_order: str
+) -> None:
+    control.set_faults({"create": {"lateRate": 1.0, "lateSeconds": 1.0}})
+    answers: list[int] = []
+    shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
+    caller = threading.Thread(
+        target=lambda: answers.append(wix.create(token, big_order, shipment).status)
+    )
+    caller.start()
+    deadline = time.monotonic() + 10
+    while not control.order(big_order)["fulfillments"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    committed_before_the_answer = answers == []
+
+    caller.join(timeout=5)
+    assert committed_before_the_answer
+    assert answers == [200]
+    assert len(control.order(big_order)["fulfillments"]) == 1
+    assert control.stats()["faultsInjected"]["create"] == {"late": 1}
+
+
+def test_timed_faults_end_after_their_seconds(make_sandbox: MakeSandbox) -> None:
+    clock = ManualClock()
+    sandbox = make_sandbox(clock=clock)
+    control, wix = sandbox.client(), WixHttp(sandbox.base_url)
+    site = control.create_site()
+    order_id = control.create_order(site, generate={"quantity": 10})["id"]
+    token = access_token(wix, sandbox, site)
+    shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
+    control.set_faults({"create": {"errorRate": 1.0, "errorStatus": 503, "forSeconds": 60}})
+
+    during = [wix.create(token, order_id, shipment).status for _ in range(3)]
+    clock.advance(59.9)
+    at_the_end = wix.create(token, order_id, shipment).status
+    clock.advance(0.1)
+    after = [wix.create(token, order_id, shipment).status for _ in range(2)]
+
+    assert (during, at_the_end, after) == ([503] * 3, 503, [200] * 2)
+    assert len(control.order(order_id)["fulfillments"]) == 2
+    assert control.faults()["endpoints"]["create"]["forSeconds"] == 60
