@@ -63,6 +63,7 @@ class _Environment:
         os.close(answers_write)
         self._answers_file = os.fdopen(answers_read, encoding="utf-8")
         self._answers: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._answers_closed = False
         threading.Thread(target=self._read_answers, daemon=True).start()
         threading.Thread(target=self._pump_logs, args=(log,), daemon=True).start()
 
@@ -86,7 +87,12 @@ class _Environment:
             raise FunctionError(f"{self.spec.logical_id}: the process has exited") from error
         answer = self._next_answer(self.spec.timeout_seconds + 1.0)
         if answer is None:
+            crashed = self._answers_closed
             self.kill()
+            if crashed:
+                raise FunctionError(
+                    f"{self.spec.logical_id}: the process exited ({self.process.returncode})"
+                )
             raise FunctionError(
                 f"{self.spec.logical_id}: Task timed out after {self.spec.timeout_seconds:.2f} s"
             )
@@ -120,6 +126,7 @@ class _Environment:
     def _read_answers(self) -> None:
         for line in self._answers_file:
             self._answers.put(json.loads(line))
+        self._answers_closed = True
         self._answers.put(None)
 
     def _pump_logs(self, log: LogSink) -> None:
@@ -149,6 +156,7 @@ class FunctionPool(LocalService):
         self._concurrency = concurrency
         self._idle: queue.Queue[_Environment] = queue.Queue()
         self._all: list[_Environment] = []
+        self._busy: set[_Environment] = set()
         self._lock = threading.Lock()
 
     def start(self) -> FunctionPool:
@@ -158,13 +166,26 @@ class FunctionPool(LocalService):
 
     def invoke(self, event: Any) -> Any:
         environment = self._idle.get()
+        with self._lock:
+            self._busy.add(environment)
         try:
             return environment.invoke(event)
         finally:
+            with self._lock:
+                self._busy.discard(environment)
             if environment.alive:
                 self._idle.put(environment)
             else:
                 self._replace(environment)
+
+    def kill_busy(self) -> int:
+        """SIGKILL the environments in an invocation, as a host's crash would: each invocation
+        fails as a whole and its environment is replaced. How many were killed."""
+        with self._lock:
+            busy = list(self._busy)
+        for environment in busy:
+            environment.process.kill()
+        return len(busy)
 
     def stop(self) -> None:
         with self._lock:
