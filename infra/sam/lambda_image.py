@@ -33,6 +33,8 @@ INPUTS_LABEL: Final = "wix-fulfillment.lambda-image.inputs"
 SUITE: Final = "trixie"
 PACKAGES: Final = ("python3.13", "ca-certificates")
 DEFAULT_MIRROR: Final = "http://deb.debian.org/debian"
+DEBOOTSTRAP_CACHE: Final = Path("/var/cache/wix-fulfillment/debootstrap")
+"""Debian's packages, kept for the next build (when the inputs change)."""
 APT_SOURCES: Final = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 TRIMMED: Final = (
     "usr/share/doc",
@@ -144,10 +146,12 @@ def make_root_file_system(root: Path, architecture: str, mirror: str) -> None:
     """Debian trixie with python3.13, the runtime interface client and the bootstrap."""
     if os.geteuid() != 0 or shutil.which("debootstrap") is None:
         raise RuntimeError("building the Lambda stand-in image needs root and debootstrap")
+    DEBOOTSTRAP_CACHE.mkdir(parents=True, exist_ok=True)
     subprocess.run(  # noqa: S603 (debootstrap, our own arguments)
         [  # noqa: S607 (debootstrap from PATH)
             "debootstrap",
             "--variant=minbase",
+            f"--cache-dir={DEBOOTSTRAP_CACHE}",
             f"--arch={DEBIAN_ARCH[architecture]}",
             f"--include={','.join(PACKAGES)}",
             SUITE,

@@ -9,6 +9,7 @@ on the ports the README names (8000, 8700, 3000): the tests fail plainly when on
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,9 +63,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
+    """One line: that the SAM tests were left out and why, or how many ran and how long they took
+    (setup, call and teardown added up: the builds and containers included)."""
     note = config.stash.get(LEFT_OUT, None)
     if note is not None:
         terminalreporter.write_line(note, yellow=True)
+        return
+    reports = [
+        report
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if isinstance(report, pytest.TestReport) and report.nodeid.startswith("tests/sam/")
+    ]
+    if not reports:
+        return
+    outcomes = Counter(
+        report.outcome for report in reports if report.when == "call" or report.outcome != "passed"
+    )
+    counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+    seconds = sum(report.duration for report in reports)
+    terminalreporter.write_line(f"SAM tests (tests/sam): {counts} in {seconds:.1f} s")
 
 
 @pytest.fixture(scope="session")
