@@ -76,6 +76,7 @@ def test_seed_order_is_stored_as_its_compact_projection(
                 }
             ]
         },
+        "paymentStatus": {"S": "PAID"},
         "status": {"S": "PENDING"},
         "attempts": {"N": "0"},
         "receivedAt": item["receivedAt"],
@@ -342,7 +343,7 @@ def test_a_body_over_the_size_limit_is_refused_unread(
     assert all_items(dynamodb, orders_table) == []
 
 
-def test_default_size_limit_admits_a_300_line_order_and_refuses_3_mib(
+def test_default_size_limit_admits_a_300_line_order_and_refuses_11_mib(
     webhook_handler: Handler, webhook_keys: KeyPair, dynamodb: DynamoDBClient, orders_table: str
 ) -> None:
     def three_hundred_lines(envelope: dict[str, Any]) -> None:
@@ -354,7 +355,7 @@ def test_default_size_limit_admits_a_300_line_order_and_refuses_3_mib(
     large_order = with_envelope_change(webhook_keys, three_hundred_lines)
 
     assert answer(webhook_handler(webhook_event(large_order), None))[0] == 200
-    assert answer(webhook_handler(webhook_event("x" * 3 * 1024 * 1024), None))[0] == 413
+    assert answer(webhook_handler(webhook_event("x" * 11 * 1024 * 1024), None))[0] == 413
     [item] = all_items(dynamodb, orders_table)
     assert len(item["lineItems"]["L"]) == 300
 

@@ -51,7 +51,7 @@ def test_each_outcome_is_counted_and_logged_with_its_ids(
 ) -> None:
     with function_log("wix-webhook") as lines:
         token = signed_webhook(webhook_keys)
-        for body in (token, token, signed_webhook(other_keys), "x" * (3 * 1024 * 1024)):
+        for body in (token, token, signed_webhook(other_keys), "x" * (11 * 1024 * 1024)):
             webhook_handler(webhook_event(body), None)
         webhook_handler(
             webhook_event(signed_webhook(webhook_keys, event_type="wix.ecom.v1.order_paid")), None
