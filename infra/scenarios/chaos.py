@@ -3,7 +3,10 @@ that every shippable unit was fulfilled exactly once and no order was lost.
 
 Webhooks come 1 to 4 times each, some at once, some out of order; Wix's fulfillment endpoints
 answer 5xx, 429, time out, or create and then drop the connection; DynamoDB Local is frozen for a
-few seconds while webhooks arrive (they get 503 and Wix resends them).
+few seconds while webhooks arrive (they get 503 and Wix resends them); the worker's process is
+killed at random moments and while Wix holds the answer to a create it has carried out; some
+orders were partly or wholly fulfilled by someone else before their webhook, and each record must
+say whose fulfillments an order has (none misattributed).
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from infra.local_stack.functions import FunctionPool
 from infra.local_stack.stack import LocalStack, StackSettings
 from infra.wix_sandbox import SandboxClient
+from infra.wix_sandbox.order_factory import line_item_id
 
 FULFILLMENT_FAULTS: Final = {
     "errorRate": 0.10,
@@ -28,6 +34,13 @@ FULFILLMENT_FAULTS: Final = {
     "dropRate": 0.02,
 }
 FAULTY_ENDPOINTS: Final = ("token", "listByIds", "bulkCreate", "create")
+# Most bulk creates are carried out and answered a second late: the window a kill lands in.
+LATE_BULK_CREATES: Final = {"lateRate": 0.75, "lateSeconds": 1.0}
+WORKER_KILLS: Final = 6
+"""Half while Wix holds a create's answer, half at random moments of an invocation."""
+KILL_INTERVAL_SECONDS: Final = (1.0, 4.0)
+OTHERS_FULFILL_SHARE: Final = 0.2
+"""Of the physical groups, those whose orders someone else fulfilled in part or whole first."""
 ORDERS_PER_GROUP: Final = 10
 DYNAMODB_PAUSE_SECONDS: Final = 3.0
 # Wix's resend schedule / 600: its first minute is 0.1 s, its first hour 6 s.
@@ -49,6 +62,11 @@ class ChaosReport:
     wix_calls: dict[str, dict[str, int]] = field(default_factory=dict)
     faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)
     rejected_over_fulfillments: int = 0
+    misattributed: int = 0
+    """FULFILLED without exactly our fulfillments, or not FULFILLED although we made one."""
+    fulfilled_by_others: int = 0
+    worker_kills: int = 0
+    kills_while_a_create_answer_was_held: int = 0
     stream_retries: int = 0
     dead_letters: int = 0
     wall_seconds: float = 0.0
@@ -60,6 +78,7 @@ class ChaosReport:
             and self.over_fulfilled_units == 0
             and self.unfulfilled_units == 0
             and self.rejected_over_fulfillments == 0
+            and self.misattributed == 0
             and sum(self.statuses[s] for s in TERMINAL) == self.orders
         )
 
@@ -76,6 +95,10 @@ class ChaosReport:
             f"  lost {self.lost}, units fulfilled twice {self.over_fulfilled_units},"
             f" units left unfulfilled {self.unfulfilled_units},"
             f" over-fulfillments Wix refused {self.rejected_over_fulfillments}",
+            f"  misattributed orders {self.misattributed}"
+            f" ({self.fulfilled_by_others} orders had someone else's fulfillment first);"
+            f" worker kills {self.worker_kills}"
+            f" ({self.kills_while_a_create_answer_was_held} while Wix held a create's answer)",
             f"  webhooks: {self.webhook_deliveries} deliveries, {self.webhook_attempts} attempts"
             f" ({self.webhook_attempts - self.webhook_deliveries} resends)",
             f"  Wix calls: {calls}",
@@ -84,8 +107,16 @@ class ChaosReport:
         ]
 
 
-def place_orders(wix: SandboxClient, sites: list[str], count: int, chooser: random.Random) -> int:
-    """Orders in groups of one shape, each webhook sent 1 to 4 times, shuffled."""
+def place_orders(
+    wix: SandboxClient,
+    sites: list[str],
+    count: int,
+    chooser: random.Random,
+    others: dict[str, set[str]],
+) -> int:
+    """Orders in groups of one shape, each webhook sent 1 to 4 times, shuffled; of some groups
+    someone else shipped the first line before the webhook (``others``: order id to those
+    fulfillments' ids)."""
     placed = 0
     while placed < count:
         group = min(ORDERS_PER_GROUP, count - placed)
@@ -93,28 +124,94 @@ def place_orders(wix: SandboxClient, sites: list[str], count: int, chooser: rand
         concurrent = chooser.randint(0, 1)
         extra = chooser.randint(0, 4 - copies - concurrent)
         kind = chooser.choice(["physical", "physical", "mixed", "digital"])
-        wix.create_orders(
+        quantity = chooser.randint(1, 5)
+        prefulfilled = kind == "physical" and chooser.random() < OTHERS_FULFILL_SHARE
+        delivery = {
+            "copies": copies,
+            "concurrentCopies": concurrent,
+            "extraEvents": extra,
+            "shuffle": True,
+        }
+        created = wix.create_orders(
             chooser.choice(sites),
             generate={
                 "kind": kind,
                 "lineItems": chooser.randint(2 if kind == "mixed" else 1, 6),
-                "quantity": chooser.randint(1, 5),
+                "quantity": quantity,
                 "count": group,
             },
-            delivery={
-                "copies": copies,
-                "concurrentCopies": concurrent,
-                "extraEvents": extra,
-                "shuffle": True,
-            },
+            prefulfilled=[{"id": line_item_id(1), "quantity": quantity}] if prefulfilled else None,
+            delivery=None if prefulfilled else delivery,
+            deliver_webhook=not prefulfilled,
         )
+        if prefulfilled:
+            # Noted before any webhook, so the worker cannot have fulfilled any of them yet.
+            for order in created["orders"]:
+                fulfillments = wix.order(order["id"])["fulfillments"]
+                others[order["id"]] = {fulfillment["id"] for fulfillment in fulfillments}
+            for order in created["orders"]:
+                wix.send_webhooks(order["id"], same_event=False, delivery=delivery)
         placed += group
     return placed
 
 
-def run_chaos(orders: int, site_count: int, seed: int, settings: StackSettings) -> ChaosReport:
+class WorkerKiller:
+    """SIGKILLs the worker's invocations: while Wix holds the answer to a bulk create it has
+    carried out (so the run dies between create and record), and at random moments."""
+
+    def __init__(
+        self, pools: list[FunctionPool], wix: SandboxClient, kills: int, seed: int
+    ) -> None:
+        self._pools = pools
+        self._wix = wix
+        self._after_create_quota = kills // 2
+        self._random_quota = kills - kills // 2
+        self._chooser = random.Random(f"{seed}:kills")  # noqa: S311 (not cryptography)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="worker-killer", daemon=True)
+        self.after_create = 0
+        self.at_random = 0
+
+    def __enter__(self) -> WorkerKiller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        held_seen = 0
+        next_random = time.monotonic() + self._chooser.uniform(*KILL_INTERVAL_SECONDS)
+        while not self._stopping.wait(0.05):
+            if self.after_create < self._after_create_quota:
+                held = self._wix.stats()["faultsInjected"].get("bulkCreate", {}).get("late", 0)
+                if held > held_seen:
+                    held_seen = held
+                    # The sandbox commits right after its decision; its answer comes in a second.
+                    self._stopping.wait(0.2)
+                    self.after_create += self._kill()
+                    continue
+            if self.at_random < self._random_quota and time.monotonic() >= next_random:
+                killed = self._kill()
+                self.at_random += killed
+                if killed:
+                    next_random = time.monotonic() + self._chooser.uniform(*KILL_INTERVAL_SECONDS)
+
+    def _kill(self) -> int:
+        return min(sum(pool.kill_busy() for pool in self._pools), 1)
+
+
+def run_chaos(
+    orders: int,
+    site_count: int,
+    seed: int,
+    settings: StackSettings,
+    worker_kills: int = WORKER_KILLS,
+) -> ChaosReport:
     chooser = random.Random(seed)  # noqa: S311 (not cryptography)
     report = ChaosReport(seed, orders, site_count)
+    others: dict[str, set[str]] = {}
     retries = Counter[str]()
 
     def count_retries(line: str) -> None:
@@ -129,19 +226,26 @@ def run_chaos(orders: int, site_count: int, seed: int, settings: StackSettings) 
     with LocalStack(stack_settings) as stack:
         wix = stack.wix
         sites = [wix.create_site() for _ in range(site_count)]
-        wix.set_faults({endpoint: FULFILLMENT_FAULTS for endpoint in FAULTY_ENDPOINTS}, seed=seed)
-        first_part = orders // 3
-        place_orders(wix, sites, first_part, chooser)
-        stack.dynamodb.pause()
-        try:
-            place_orders(wix, sites, orders // 3, chooser)
-            time.sleep(DYNAMODB_PAUSE_SECONDS)
-        finally:
-            stack.dynamodb.resume()
-        place_orders(wix, sites, orders - 2 * (orders // 3), chooser)
-        wix.wait_for_deliveries(timeout=300)
-        items = settled_items(stack, orders, timeout=600)
-        _check_orders(stack, items, report)
+        faults = {endpoint: FULFILLMENT_FAULTS for endpoint in FAULTY_ENDPOINTS}
+        faults["bulkCreate"] = {**FULFILLMENT_FAULTS, **LATE_BULK_CREATES}
+        wix.set_faults(faults, seed=seed)
+        workers = [stack.functions[mapping.function_id] for mapping in stack.wiring.stream_mappings]
+        with WorkerKiller(workers, stack.wix, worker_kills, seed) as killer:
+            first_part = orders // 3
+            place_orders(wix, sites, first_part, chooser, others)
+            stack.dynamodb.pause()
+            try:
+                place_orders(wix, sites, orders // 3, chooser, others)
+                time.sleep(DYNAMODB_PAUSE_SECONDS)
+            finally:
+                stack.dynamodb.resume()
+            place_orders(wix, sites, orders - 2 * (orders // 3), chooser, others)
+            wix.wait_for_deliveries(timeout=300)
+            items = settled_items(stack, orders, timeout=600)
+        report.worker_kills = killer.after_create + killer.at_random
+        report.kills_while_a_create_answer_was_held = killer.after_create
+        report.fulfilled_by_others = len(others)
+        _check_orders(stack, items, others, report)
         stats = wix.stats()
         report.webhook_deliveries = stats["webhooks"]["deliveries"]
         report.webhook_attempts = stats["webhooks"]["attempts"]
@@ -173,16 +277,29 @@ def settled_items(stack: LocalStack, expected: int, timeout: float) -> list[dict
         time.sleep(1.0)
 
 
-def _check_orders(stack: LocalStack, items: list[dict[str, Any]], report: ChaosReport) -> None:
-    """Every order Wix approved: stored, settled, and each shippable unit fulfilled once."""
+def _check_orders(
+    stack: LocalStack,
+    items: list[dict[str, Any]],
+    others: dict[str, set[str]],
+    report: ChaosReport,
+) -> None:
+    """Every order Wix approved: stored, settled, each shippable unit fulfilled once, and its
+    record naming exactly the fulfillments we made."""
     stored = {item["orderId"]["S"]: item for item in items}
     for summary in stack.wix.orders():
         item = stored.get(summary["orderId"])
         if item is None:
             report.lost += 1
             continue
-        report.statuses[item["status"]["S"]] += 1
+        status = item["status"]["S"]
+        report.statuses[status] += 1
         view = stack.wix.order(summary["orderId"])
+        ours = {f["id"] for f in view["fulfillments"]} - others.get(summary["orderId"], set())
+        recorded = {value["S"] for value in item.get("fulfillmentIds", {}).get("L", [])}
+        if (status == "FULFILLED" and (not ours or recorded != ours)) or (
+            status != "FULFILLED" and ours
+        ):
+            report.misattributed += 1
         fulfilled: Counter[str] = Counter()
         for fulfillment in view["fulfillments"]:
             for line in fulfillment["lineItems"]:
@@ -202,10 +319,17 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--sites", type=int, default=5)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--worker-kills", type=int, default=WORKER_KILLS)
     arguments = parser.parse_args()
     reports = []
     for seed in arguments.seeds:
-        report = run_chaos(arguments.orders, arguments.sites, seed, StackSettings(log=_quiet))
+        report = run_chaos(
+            arguments.orders,
+            arguments.sites,
+            seed,
+            StackSettings(log=_quiet),
+            worker_kills=arguments.worker_kills,
+        )
         print("\n".join(report.lines()), flush=True)
         reports.append(report)
     sys.exit(0 if all(report.passed for report in reports) else 1)
