@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy
 from wix_fulfillment.core.fulfillment_run import Collaborators, Outcome, fulfill_orders
 from wix_fulfillment.core.model import (
     ApprovedOrder,
+    Concurrently,
     CreateOutcomeUnknown,
     CreateResult,
     ExistingFulfillment,
@@ -21,9 +23,11 @@ from wix_fulfillment.core.model import (
     TrackingInfo,
     TrackingUnavailable,
     WixUnavailable,
+    in_turn,
 )
 
 POLICY = FulfillmentPolicy(frozenset({"PHYSICAL"}))
+_T = TypeVar("_T")
 _ids = itertools.count(1)
 
 
@@ -163,8 +167,11 @@ def run(
     outcomes: FakeOutcomes | None = None,
     shipments: FakeShipments | None = None,
     clock: FakeClock | None = None,
+    concurrently: Concurrently = in_turn,
 ) -> dict[tuple[str, str], Outcome]:
-    parts = Collaborators(wix, shipments or FakeShipments(), outcomes or FakeOutcomes(), POLICY)
+    parts = Collaborators(
+        wix, shipments or FakeShipments(), outcomes or FakeOutcomes(), POLICY, concurrently
+    )
     pending = [o if isinstance(o, PendingOrder) else PendingOrder(o) for o in orders]
     clock = clock or FakeClock()
     results = fulfill_orders(pending, parts, clock.seconds_left, clock.sleep)
@@ -510,3 +517,28 @@ def test_rounds_that_settle_orders_keep_the_shortest_wait() -> None:
 
     assert set(results.values()) == {Outcome.FULFILLED}
     assert clock.slept == [2.0, 2.0]
+
+
+def last_first(work: Sequence[Callable[[], _T]]) -> list[_T]:
+    """Runs the pieces in the reverse order, as threads may, and answers in the given order."""
+    return list(reversed([piece() for piece in reversed(work)]))
+
+
+def test_table_writes_run_in_any_order_and_each_answer_reaches_its_order() -> None:
+    wix = FakeWix(refusals={"o2": ["INTERNAL_ERROR", "INTERNAL_ERROR"]})
+    outcomes = FakeOutcomes(settled_elsewhere={"o3"})
+    orders = [order(f"o{i}", ("a", 1)) for i in range(1, 5)]
+
+    results = run(orders, wix, outcomes, concurrently=last_first)
+
+    assert results == {
+        ("site-1", "o1"): Outcome.FULFILLED,
+        ("site-1", "o2"): Outcome.REJECTED,
+        ("site-1", "o3"): Outcome.SETTLED_ELSEWHERE,
+        ("site-1", "o4"): Outcome.FULFILLED,
+    }
+    assert {order_id: status for order_id, (status, _) in outcomes.recorded.items()} == {
+        "o1": "FULFILLED",
+        "o2": "REJECTED",
+        "o4": "FULFILLED",
+    }

@@ -15,12 +15,13 @@ problem of a few minutes is ridden out rather than spent on the stream's retries
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final
+from typing import Final, TypeVar
 
 from wix_fulfillment.core.fulfillment_plan import (
     FulfillmentPolicy,
@@ -30,6 +31,7 @@ from wix_fulfillment.core.fulfillment_plan import (
 from wix_fulfillment.core.model import (
     MAX_ORDERS_PER_CALL,
     ApprovedOrder,
+    Concurrently,
     CreateOutcomeUnknown,
     CreateResult,
     ExistingFulfillment,
@@ -41,6 +43,7 @@ from wix_fulfillment.core.model import (
     TrackingUnavailable,
     WixFulfillments,
     WixUnavailable,
+    in_turn,
 )
 
 WAITS_BETWEEN_ROUNDS: Final = (2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0)
@@ -77,6 +80,9 @@ class Collaborators:
     shipments: ShipmentProvider
     outcomes: OrderOutcomes
     policy: FulfillmentPolicy
+    concurrently: Concurrently = in_turn
+    """How the orders' table writes of one step run: one write an order, independent of each
+    other, so they need not wait for each other."""
 
 
 def fulfill_orders(
@@ -140,6 +146,16 @@ def leave_for_retry(
     return results
 
 
+_R = TypeVar("_R")
+
+
+def _failure_or(work: Callable[[], _R]) -> _R | RecordingFailed:
+    try:
+        return work()
+    except RecordingFailed as error:
+        return error
+
+
 @dataclass
 class _OrderState:
     order: ApprovedOrder
@@ -165,23 +181,42 @@ class _SiteRun:
             for order_id, pending in orders.items()
         }
         self.results: dict[str, OrderResult] = {}
+        self._settled: list[tuple[str, OrderResult, Callable[[], None]]] = []
+        """Decided, not yet recorded: recorded together at the end of each step."""
 
     def round(self, seconds_left: Callable[[], float]) -> None:
-        requests = self._plan_round(seconds_left)
-        for start in range(0, len(requests), MAX_ORDERS_PER_CALL):
-            self._create(self._noted(requests[start : start + MAX_ORDERS_PER_CALL]))
+        try:
+            requests = self._plan_round(seconds_left)
+            self._record_settled()
+            for start in range(0, len(requests), MAX_ORDERS_PER_CALL):
+                self._create(self._noted(requests[start : start + MAX_ORDERS_PER_CALL]))
+                self._record_settled()
+        finally:
+            self._record_settled()
 
     def fail_pending(self, reason: str | None = None) -> None:
         """Leave what is not settled to the stream's retry, noting why."""
-        for state in self.pending.values():
+        states = list(self.pending.values())
+        for state in states:
             if reason is not None:
                 state.last_error = reason
-            # The stream's retry comes either way; the attempt record is for the operator.
-            with contextlib.suppress(RecordingFailed):
-                self._parts.outcomes.record_failed_attempt(
-                    state.order, state.last_error, forget_ids_before_create=state.create_not_landed
-                )
             self.results[state.order.order_id] = OrderResult(Outcome.RETRY, state.last_error)
+        # The stream's retry comes either way; the attempt record is for the operator.
+        outcomes = self._parts.outcomes
+        self._parts.concurrently(
+            [
+                functools.partial(
+                    _failure_or,
+                    functools.partial(
+                        outcomes.record_failed_attempt,
+                        state.order,
+                        state.last_error,
+                        forget_ids_before_create=state.create_not_landed,
+                    ),
+                )
+                for state in states
+            ]
+        )
         self.pending.clear()
 
     def _plan_round(self, seconds_left: Callable[[], float]) -> list[FulfillmentRequest]:
@@ -228,15 +263,23 @@ class _SiteRun:
 
     def _noted(self, requests: Sequence[FulfillmentRequest]) -> list[FulfillmentRequest]:
         """The requests whose orders' records now say what Wix had before this create."""
-        noted = []
-        for request in requests:
-            state = self.pending[request.order_id]
-            try:
-                still_pending = self._parts.outcomes.note_before_create(
-                    state.order, sorted(state.existing_ids)
+        outcomes = self._parts.outcomes
+        states = [self.pending[request.order_id] for request in requests]
+        answers = self._parts.concurrently(
+            [
+                functools.partial(
+                    _failure_or,
+                    functools.partial(
+                        outcomes.note_before_create, state.order, sorted(state.existing_ids)
+                    ),
                 )
-            except RecordingFailed as error:
-                state.last_error = f"not created, its record could not be written: {error}"
+                for state in states
+            ]
+        )
+        noted = []
+        for request, state, still_pending in zip(requests, states, answers, strict=True):
+            if isinstance(still_pending, RecordingFailed):
+                state.last_error = f"not created, its record could not be written: {still_pending}"
                 continue
             if not still_pending:
                 del self.pending[request.order_id]
@@ -290,13 +333,20 @@ class _SiteRun:
     def _settle(
         self, state: _OrderState, outcome: Outcome, detail: str, record: Callable[[], None]
     ) -> None:
-        """Wix is done with the order; if recording fails it is retried (and re-listed) later."""
+        """Wix is done with the order; its record is written at the end of the step."""
         del self.pending[state.order.order_id]
-        try:
-            record()
-        except RecordingFailed as error:
-            outcome, detail = Outcome.RETRY, f"outcome not recorded: {error}"
-        self.results[state.order.order_id] = OrderResult(outcome, detail)
+        self._settled.append((state.order.order_id, OrderResult(outcome, detail), record))
+
+    def _record_settled(self) -> None:
+        """If recording fails the order is retried (and re-listed) later."""
+        settled, self._settled = self._settled, []
+        failures = self._parts.concurrently(
+            [functools.partial(_failure_or, record) for _, _, record in settled]
+        )
+        for (order_id, result, _), failure in zip(settled, failures, strict=True):
+            if isinstance(failure, RecordingFailed):
+                result = OrderResult(Outcome.RETRY, f"outcome not recorded: {failure}")
+            self.results[order_id] = result
 
     @staticmethod
     def _not_landed(state: _OrderState) -> None:

@@ -3,12 +3,13 @@ the algorithms speak, and the ports adapters implement (tests fake them)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 MAX_ORDERS_PER_CALL: Final = 100
 """Wix's limit for both list-by-ids and bulk create."""
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +169,14 @@ class OrderOutcomes(Protocol):
     def record_failed_attempt(
         self, order: ApprovedOrder, reason: str, *, forget_ids_before_create: bool
     ) -> None: ...
+
+
+class Concurrently(Protocol):
+    """Runs independent pieces of work (the table writes of many orders), in whatever order or
+    at the same time, and returns their answers in the order given."""
+
+    def __call__(self, work: Sequence[Callable[[], _T]]) -> list[_T]: ...
+
+
+def in_turn(work: Sequence[Callable[[], _T]]) -> list[_T]:
+    return [piece() for piece in work]

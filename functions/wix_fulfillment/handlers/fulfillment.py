@@ -98,6 +98,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         shipments=parts.shipments,
         outcomes=parts.outcomes,
         policy=parts.policy,
+        concurrently=parts.concurrently,
     )
     outcomes = fulfill_orders(pending.values(), collaborators, seconds_left)
     for outcome, count in Counter(result.outcome for result in outcomes.values()).items():
