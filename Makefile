@@ -126,15 +126,24 @@ define lambda_package
 		--no-compile --only-binary=:all: --implementation cp --python-version 3.13 \
 		$(foreach glibc,manylinux_2_34 manylinux_2_28 manylinux2014,--platform $(glibc)_$(LAMBDA_MACHINE)) \
 		--target "$(ARTIFACTS_DIR)" -r $(1)
-	rm -rf "$(ARTIFACTS_DIR)/bin"
+	rm -rf "$(ARTIFACTS_DIR)/bin" $(addprefix "$(ARTIFACTS_DIR)"/,$(2))
 	cp -R wix_fulfillment "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)/wix_fulfillment" -name __pycache__ -type d -prune -exec rm -rf {} +
 	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
 endef
 
+# What pip installs for the webhook that nothing it runs imports (docs/packaging.md: how that was
+# checked), left out of its package: cffi's Python package and pycparser (cryptography's Rust
+# extension loads only cffi's `_cffi_backend` extension module), and every part of Powertools but
+# logging, metrics, tracing and what they import (shared, middleware_factory, utilities' typing,
+# jmespath_utils and serialization).
+WEBHOOK_UNUSED := cffi pycparser pycparser-*.dist-info aws_lambda_powertools/event_handler \
+	$(addprefix aws_lambda_powertools/utilities/,auth_alpha batch circuit_breaker data_classes \
+		data_masking feature_flags idempotency kafka metadata parameters parser streaming validation)
+
 .PHONY: build-WebhookFunction build-FulfillmentFunction build-StatusFunction
 build-WebhookFunction:
-	$(call lambda_package,requirements-webhook.txt)
+	$(call lambda_package,requirements-webhook.txt,$(WEBHOOK_UNUSED))
 
 build-FulfillmentFunction build-StatusFunction:
 	$(call lambda_package,requirements-fulfillment.txt)

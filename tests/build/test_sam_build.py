@@ -7,13 +7,16 @@ Runs where the SAM CLI is installed (``make build`` installs it into ``.venv-sam
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from infra.local_stack.dynamodb_local import DynamoDBLocal
 from infra.sam.build import (
     SAM_VENV,
     HandlerImport,
@@ -28,9 +31,30 @@ from infra.sam.build import (
     sam_build,
 )
 from infra.sam.local_env import function_handler
+from tests.support.webhooks import KeyPair, signed_webhook, webhook_event
 
 PYTHON = python313()
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+WEBHOOK_LEFT_OUT = ("cffi", "pycparser", "aws_lambda_powertools/event_handler")
+"""What the Makefile leaves out of the webhook's package (WEBHOOK_UNUSED), for a sample."""
+SERVE_PROBE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from wix_fulfillment.handlers.webhook import handler
+
+class Context:
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    function_name = "WebhookFunction"
+    memory_limit_in_mb = 512
+
+    def get_remaining_time_in_millis(self):
+        return 5000
+
+answers = [handler(event, Context())["statusCode"] for event in json.loads(sys.stdin.read())]
+print(json.dumps({"answers": answers, "modules": sorted(sys.modules)}))
+"""
+"""Serves the events read from stdin with the handler imported from the task root; prints the
+status codes and every module loaded by then."""
 
 pytestmark = pytest.mark.skipif(
     PYTHON is None or not (SAM_VENV / "bin" / "sam").exists(),
@@ -111,3 +135,39 @@ def test_the_webhook_package_holds_no_aws_sdk_and_imports_none(
     imported = _import(template, "WebhookFunction", task_roots["WebhookFunction"])
     assert {"cryptography", "wix_fulfillment"} <= set(imported.packages)
     assert not set(imported.packages) & set(RUNTIME_PROVIDED)
+
+
+def test_the_webhook_package_serves_deliveries_without_what_it_leaves_out(
+    build_dir: Path,
+    task_roots: dict[str, Path],
+    dynamodb_local: DynamoDBLocal,
+    orders_table: str,
+    webhook_keys: KeyPair,
+    other_keys: KeyPair,
+) -> None:
+    assert PYTHON is not None
+    task_root = task_roots["WebhookFunction"]
+    for left_out in WEBHOOK_LEFT_OUT:
+        assert not (build_dir / "WebhookFunction" / left_out).exists(), left_out
+    token = signed_webhook(webhook_keys)
+    events = [webhook_event(token), webhook_event(token), webhook_event(signed_webhook(other_keys))]
+    env = {
+        **handler_environment("WebhookFunction", task_root),
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
+        "TABLE_NAME": orders_table,
+        "WIX_WEBHOOK_PUBLIC_KEY": webhook_keys.public_pem,
+    }
+
+    served = subprocess.run(
+        [str(PYTHON), "-S", "-c", SERVE_PROBE, str(task_root)],
+        input=json.dumps(events),
+        cwd=task_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    found = json.loads(served.stdout.splitlines()[-1])
+    assert found["answers"] == [200, 200, 401]
+    assert "_cffi_backend" in found["modules"]
