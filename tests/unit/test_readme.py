@@ -63,3 +63,20 @@ def test_every_docs_link_points_at_a_file() -> None:
 
     assert links
     assert sorted(link for link in links if not (REPO_ROOT / link).exists()) == []
+
+
+def test_the_readmes_first_commands_are_make_targets_the_tests_run() -> None:
+    """The two commands first: `make test` is what CI runs (.ci/run), `make demo`'s module an e2e
+    test runs; the sam local section's commands are checked by test_readme_sam_commands."""
+    first_block = README.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines()]
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    targets = re.findall(r"(?m)^([a-z][a-z0-9-]*):", makefile)
+
+    assert [command for command in commands if command] == ["make demo", "make test"]
+    assert {"demo", "test"} <= set(targets)
+    assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+    e2e = (REPO_ROOT / "tests" / "e2e" / "test_local_stack.py").read_text()
+    [demo_recipe] = re.findall(r"(?m)^demo:.*\n\t(.*)", makefile)
+    assert "-m infra.scenarios.demo" in demo_recipe
+    assert '"-m", "infra.scenarios.demo"' in e2e
