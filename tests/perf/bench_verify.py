@@ -21,7 +21,6 @@ import json
 import shutil
 import statistics
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -41,6 +40,7 @@ from infra.samples.dev_data import (
 from infra.samples.webhook_signing import sign_wix_webhook, wix_webhook_claims
 from infra.wix_sandbox.config import DEFAULT_APP_ID
 from tests.perf.figures import Row
+from tests.perf.figures import timings as measured_timings
 from wix_fulfillment.adapters.wix_webhook import WebhookVerifier, load_webhook_public_key
 from wix_fulfillment.core.model import ApprovedOrder
 from wix_fulfillment.core.order_event import MAX_LINE_ITEMS, parse_webhook_claims
@@ -169,17 +169,6 @@ def sdk_timings(node: str, public_pem: str, case: Case, repeat: int) -> list[flo
     return timings
 
 
-def python_timings(action: Callable[[], object], repeat: int) -> list[float]:
-    for _ in range(WARMUP):
-        action()
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return timings
-
-
 def run(rounds: int = ROUNDS) -> list[Row]:
     """Each case's three ways take turns, ``rounds`` times: a machine whose speed drifts
     during the run (other load, frequency changes) weighs on all three alike."""
@@ -198,7 +187,7 @@ def run(rounds: int = ROUNDS) -> list[Row]:
         for _ in range(rounds):
             timings["sdk"] += sdk_timings(node, public_pem, case, per_round)
             for name, action in ways.items():
-                timings[name] += python_timings(action, per_round)
+                timings[name] += measured_timings(action, per_round, WARMUP)
         ours_figure, sdk_figure, floor_figure = (
             statistics.median(timings[name]) * case.scale for name in ("ours", "sdk", "floor")
         )

@@ -53,15 +53,20 @@ class Row:
         ]
 
 
-def median_seconds(action: Callable[[], object], repeat: int, warmup: int = 3) -> float:
+def timings(action: Callable[[], object], repeat: int, warmup: int = 3) -> list[float]:
+    """Seconds per call, after ``warmup`` calls not counted."""
     for _ in range(warmup):
         action()
-    timings = []
+    measured = []
     for _ in range(repeat):
         started = time.perf_counter()
         action()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+        measured.append(time.perf_counter() - started)
+    return measured
+
+
+def median_seconds(action: Callable[[], object], repeat: int, warmup: int = 3) -> float:
+    return statistics.median(timings(action, repeat, warmup))
 
 
 def percentile(values: Sequence[float], share: float) -> float:
