@@ -124,7 +124,7 @@ def test_the_plan_is_exactly_what_remains_and_nothing_after_it(
 
 
 @given(planning_cases(), st.data())
-def test_replanning_after_someone_else_fulfils_more_plans_only_the_rest(
+def test_replanning_after_someone_else_fulfills_more_plans_only_the_rest(
     case: tuple[list[LineItem], list[ExistingFulfillment], FulfillmentPolicy],
     data: st.DataObject,
 ) -> None:

@@ -119,7 +119,7 @@ def dev_site_sandbox() -> Iterator[WixSandbox]:
         yield sandbox
 
 
-def test_sample_stream_event_with_env_file_fulfils_the_order(
+def test_sample_stream_event_with_env_file_fulfills_the_order(
     template: dict[str, Any],
     dynamodb_local: DynamoDBLocal,
     dynamodb: DynamoDBClient,
