@@ -14,24 +14,46 @@ def tree_block() -> str:
     return README.split("## Where things are", 1)[1].split("```", 2)[1]
 
 
+ENTRY = re.compile(r"( *)([^\s,]+(?:, [^\s,]+)*)(.*)")
+DESCRIPTION_INDENT = 20
+"""Lines indented this far continue the description of the entry above them."""
+DESCRIBED_NAME = re.compile(r"(?<![\w/.{-])([\w-]+(?:\.[a-z]+)+|[\w-]+/)")
+"""A file (``model.py``) or folder (``seed/``) a folder's description names inside it."""
+
+
 def tree_paths() -> set[str]:
-    """The paths of the tree under "Where things are", as the repository spells them."""
-    block = tree_block()
+    """The paths of the tree under "Where things are", as the repository spells them: each
+    entry, nested by indentation, and each file or folder a folder's description names."""
     paths: set[str] = set()
     parents: list[tuple[int, str]] = []
-    for line in block.splitlines():
-        match = re.match(r"( *)([^\s,]+(?:, [^\s,]+)*)", line)
-        if not match or len(match.group(1)) >= 20:
+    folder: str | None = None
+    for line in tree_block().splitlines():
+        match = ENTRY.match(line)
+        if not match:
             continue
-        indent, names = len(match.group(1)), match.group(2)
-        parents = [(depth, path) for depth, path in parents if depth < indent]
-        base = parents[-1][1] if parents else ""
-        for name in names.rstrip(",").split(","):
-            path = base + name.strip().rstrip("/")
-            paths.add(path)
-        if names.endswith("/"):
-            parents.append((indent, base + names))
+        indent, names, rest = len(match.group(1)), match.group(2), match.group(3)
+        if indent >= DESCRIPTION_INDENT:
+            description = line
+        else:
+            parents = [(depth, path) for depth, path in parents if depth < indent]
+            base = parents[-1][1] if parents else ""
+            for name in names.rstrip(",").split(","):
+                paths.add(base + name.strip().rstrip("/"))
+            folder = base + names if names.endswith("/") and "," not in names else None
+            if folder is not None:
+                parents.append((indent, folder))
+            description = rest
+        if folder is not None:
+            paths.update(folder + name.rstrip("/") for name in DESCRIBED_NAME.findall(description))
     return paths
+
+
+def test_the_tree_reads_names_from_descriptions() -> None:
+    paths = tree_paths()
+
+    assert "functions/wix_fulfillment/core/model.py" in paths
+    assert "infra/samples/dev_keys" in paths
+    assert "tests/support" in paths
 
 
 def test_every_path_the_tree_names_exists() -> None:
@@ -40,22 +62,37 @@ def test_every_path_the_tree_names_exists() -> None:
     assert missing == []
 
 
+def _folders(top: str) -> list[str]:
+    return [
+        f"{top}/{child.name}"
+        for child in (REPO_ROOT / top).iterdir()
+        if child.is_dir()
+        and not child.name.startswith(("__", "."))
+        and not child.name.endswith(".egg-info")
+    ]
+
+
 def test_the_tree_names_every_folder_of_the_code() -> None:
     named = tree_paths()
     folders = [
-        f"{top}/{child.name}"
-        for top in ("infra", "functions/wix_fulfillment")
-        for child in (REPO_ROOT / top).iterdir()
-        if child.is_dir() and not child.name.startswith(("__", "."))
-    ]
-    test_folders = [
-        f"{child.name}/"
-        for child in (REPO_ROOT / "tests").iterdir()
-        if child.is_dir() and not child.name.startswith(("__", "."))
+        folder
+        for top in ("functions", "functions/wix_fulfillment", "infra", "tests")
+        for folder in _folders(top)
     ]
 
     assert sorted(folder for folder in folders if folder not in named) == []
-    assert sorted(name for name in test_folders if name not in tree_block()) == []
+
+
+def test_the_tree_names_every_module_of_the_lambda_code() -> None:
+    named = tree_paths()
+    package = REPO_ROOT / "functions" / "wix_fulfillment"
+    modules = [
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py" and "__pycache__" not in path.parts
+    ]
+
+    assert sorted(module for module in modules if module not in named) == []
 
 
 def test_every_docs_link_points_at_a_file() -> None:
