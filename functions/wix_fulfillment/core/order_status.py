@@ -9,6 +9,6 @@ class OrderStatus(StrEnum):
     FULFILLED = "FULFILLED"
     """Wix accepted the fulfillment for every remaining shippable unit."""
     SKIPPED = "SKIPPED"
-    """Nothing left to fulfilll (digital items, already fulfilled at Wix)."""
+    """Nothing left to fulfill (digital items, already fulfilled at Wix)."""
     REJECTED = "REJECTED"
     """Wix refused the fulfillment with a permanent error, recorded with its code."""
