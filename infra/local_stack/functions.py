@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from infra.local_stack.wiring import FunctionSpec
-from infra.service import LocalService
+from infra.service import LocalService, start_child
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR: Final = REPO_ROOT / "functions"
@@ -40,7 +40,7 @@ class _Environment:
     def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], log: LogSink) -> None:
         self.spec = spec
         answers_read, answers_write = os.pipe()
-        self.process = subprocess.Popen(  # noqa: S603 (this interpreter, our runtime script)
+        self.process: subprocess.Popen[str] = start_child(
             [
                 sys.executable,
                 str(RUNTIME_SCRIPT),
@@ -52,8 +52,6 @@ class _Environment:
             ],
             cwd=FUNCTIONS_DIR,
             env=dict(environment),
-            # Its own process group: Ctrl-C reaches only us, and we stop it in order.
-            start_new_session=True,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from infra.local_stack.apigw_events import http_api_event
 from infra.local_stack.functions import FunctionError
 from infra.local_stack.wiring import Route
-from infra.service import LocalService
+from infra.service import LocalService, claiming_port
 
 _TEXT_TYPES: Final = ("text/", "application/json", "application/xml", "application/javascript")
 _FORM_TYPE: Final = "application/x-www-form-urlencoded"
@@ -74,7 +74,8 @@ class HttpApi(LocalService):
             def log_message(self, format: str, *args: Any) -> None:
                 """The stack logs each exchange itself."""
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._requested_port), Handler)
+        with claiming_port("the HTTP API", self._requested_port):
+            self._server = ThreadingHTTPServer(("127.0.0.1", self._requested_port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

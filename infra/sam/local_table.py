@@ -8,11 +8,10 @@ it at Docker's bridge address of the host as they are.
 from __future__ import annotations
 
 import argparse
-import signal
-import time
 
 from infra.local_stack.dynamodb_local import DynamoDBLocal
 from infra.sam.sample_events import LOCAL_TABLE_NAME
+from infra.service import serve_in_foreground
 from infra.template import create_table_from_template, load_template
 
 
@@ -21,16 +20,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--table", default=LOCAL_TABLE_NAME)
     arguments = parser.parse_args()
-    # Stopped by SIGTERM as by Ctrl-C: DynamoDB Local runs in its own session and must go too.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with DynamoDBLocal(arguments.port) as server:
+
+    def on_started(server: DynamoDBLocal) -> None:
         create_table_from_template(server.client(), load_template(), "OrdersTable", arguments.table)
         print(f"DynamoDB Local on {server.endpoint_url}, table {arguments.table!r} (Ctrl-C stops)")
-        try:
-            while server.running:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            print("stopping DynamoDB Local")
+
+    serve_in_foreground(DynamoDBLocal(arguments.port), on_started, lambda server: server.running)
+    print("DynamoDB Local stopped")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
+from infra.service import serve_in_foreground
 from infra.wix_sandbox.config import (
     DEFAULT_APP_ID,
     DEFAULT_APP_SECRET,
@@ -106,15 +104,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(error.description)
     except (ValueError, OSError) as error:
         parser.error(str(error))
-    stop = threading.Event()
 
-    def request_stop(signal_number: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    sandbox = WixSandbox(config).start()
-    try:
+    def on_started(sandbox: WixSandbox) -> None:
         print(f"Wix sandbox on {sandbox.base_url}", flush=True)
         print(f"  app id {sandbox.app_id}; public key at {sandbox.base_url}/_sandbox/public-key")
         print(
@@ -122,10 +113,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"resend schedule / {config.resend_compression:g}; sites: {', '.join(config.sites)}"
         )
         print("  Ctrl-C stops", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        sandbox.stop()
+
+    serve_in_foreground(WixSandbox(config), on_started)
     print("Wix sandbox stopped", flush=True)
 
 

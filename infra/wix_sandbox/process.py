@@ -16,7 +16,7 @@ from collections import deque
 from pathlib import Path
 from typing import Final
 
-from infra.service import LocalService
+from infra.service import LocalService, ServiceStartError, start_child, stop_child
 from infra.wix_sandbox.client import SandboxClient
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ _KEPT_OUTPUT_LINES: Final = 200
 _URL: Final = re.compile(r"Wix sandbox on (http://[0-9.]+:(\d+))")
 
 
-class SandboxProcessError(RuntimeError):
+class SandboxProcessError(ServiceStartError):
     """The sandbox process did not start; the message carries what it printed."""
 
 
@@ -53,7 +53,7 @@ class SandboxProcess(LocalService):
                 None, [str(REPO_ROOT), str(REPO_ROOT / "functions"), os.environ.get("PYTHONPATH")]
             )
         )
-        self._process = subprocess.Popen(  # noqa: S603 (this interpreter, fixed module)
+        self._process = start_child(
             [sys.executable, "-m", "infra.wix_sandbox", *self.arguments],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
@@ -61,8 +61,6 @@ class SandboxProcess(LocalService):
             stdin=subprocess.DEVNULL,
             text=True,
             env={**os.environ, "PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1"},
-            # Its own process group: Ctrl-C reaches only us, and we stop it in order.
-            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
@@ -116,13 +114,7 @@ class SandboxProcess(LocalService):
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=timeout_seconds)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_child(process, timeout_seconds)
         if self._reader is not None:
             self._reader.join(timeout=timeout_seconds)
         if process.stdout is not None:

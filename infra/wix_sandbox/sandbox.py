@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from infra.service import LocalService
+from infra.service import LocalService, claiming_port
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.carrier import CarrierService
 from infra.wix_sandbox.clock import Clock
@@ -88,9 +88,10 @@ class WixSandbox(LocalService):
     # --- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> WixSandbox:
-        self._http = SandboxHTTPServer(
-            self.config.port, self, host=self.config.host, verbose=self.config.verbose
-        )
+        with claiming_port("the Wix sandbox", self.config.port):
+            self._http = SandboxHTTPServer(
+                self.config.port, self, host=self.config.host, verbose=self.config.verbose
+            )
         self.dispatcher.start()
         self._serving = threading.Thread(
             target=self._http.serve_forever,
