@@ -66,7 +66,7 @@ integration: install ## DynamoDB Local and the Wix sandbox over HTTP: tests/inte
 e2e: install ## the whole local stack: tests/e2e
 	$(BIN)/pytest tests/e2e
 
-fuzz: install ## property-based fuzzing of the webhook and the plan: 5,000 random examples each
+fuzz: install ## property-based fuzzing of the webhook and the plan: 5,000 random examples each (about 5 minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/fuzz
 
 events: $(PYTHON_READY) ## regenerate infra/events/*.json and infra/env.json
@@ -106,7 +106,7 @@ BENCH_ARGS ?=
 bench: install $(PERF_NODE_READY) ## the benchmarks: verify, cold start, worker, package, end to end; one table of figures (BENCH_ARGS="--only bench_verify")
 	$(BIN)/python -m tests.perf $(BENCH_ARGS)
 
-build: $(PYTHON_READY) ## sam build (arm64, Python 3.13) into .aws-sam/build, then check each function
+build: $(PYTHON_READY) ## sam build (arm64, Python 3.13) into .aws-sam/build, then check each function (first time: installs the SAM CLI into .venv-sam, about a minute)
 	$(BIN)/python -m infra.sam.build
 
 # `sam build` runs these (template.yaml: each function's Metadata, BuildMethod makefile) in a copy
@@ -148,9 +148,9 @@ build-WebhookFunction:
 build-FulfillmentFunction build-StatusFunction:
 	$(call lambda_package,requirements-fulfillment.txt)
 
-validate: $(PYTHON_READY) ## cfn-lint and sam validate --lint (the SAM CLI is installed in .venv-sam)
+validate: $(PYTHON_READY) ## cfn-lint and sam validate --lint (first time: installs the SAM CLI into .venv-sam, about a minute)
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/python -c 'from infra.sam.build import sam_executable; print(sam_executable())' >/dev/null
+	$(BIN)/python -c 'from infra.sam.build import sam_executable; sam_executable()'
 	SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint --region us-east-1
 
 # A stand-in for public.ecr.aws/lambda/python:3.13 where it cannot be pulled (docs/sam-local.md):
@@ -161,6 +161,6 @@ lambda-image: $(PYTHON_READY) ## build the local stand-in for AWS's python3.13 L
 sam-tests: install ## sam build, sam local invoke and start-api for real in Docker: tests/sam
 	$(BIN)/pytest tests/sam
 
-clean: ## remove the venv, node packages and caches
-	rm -rf $(VENV) $(NPM_DIR)/node_modules $(PERF_NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam .local
+clean: ## remove the venvs (.venv, .venv-sam), node packages and caches
+	rm -rf $(VENV) .venv-sam $(NPM_DIR)/node_modules $(PERF_NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .aws-sam .local
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -97,7 +97,10 @@ def sam_executable() -> Path:
     if sam.exists():
         return sam
     python = str(python313() or sys.executable)
-    print(f"  installing the SAM CLI into {SAM_VENV.name} (with {python}) ...", flush=True)
+    print(
+        f"  installing the SAM CLI into {SAM_VENV.name} with {python} (about a minute, once) ...",
+        flush=True,
+    )
     subprocess.run([python, "-m", "venv", str(SAM_VENV)], check=True)  # noqa: S603 (our own tools, fixed arguments)
     pip = [str(SAM_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)  # noqa: S603 (our own tools, fixed arguments)
