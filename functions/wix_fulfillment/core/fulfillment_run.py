@@ -14,7 +14,6 @@ problem of a few minutes is ridden out rather than spent on the stream's retries
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
 from collections import defaultdict
@@ -92,12 +91,7 @@ def fulfill_orders(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[tuple[str, str], OrderResult]:
     """Rounds over every site with orders left; the result is keyed by (instance id, order id)."""
-    by_site: dict[str, dict[str, PendingOrder]] = defaultdict(dict)
-    for pending in orders:
-        by_site[pending.order.instance_id][pending.order.order_id] = pending
-    runs = [
-        _SiteRun(instance_id, site_orders, parts) for instance_id, site_orders in by_site.items()
-    ]
+    runs = _site_runs(orders, parts)
     # Rounds in a row that settled nothing wait longer and longer; a round that settles some
     # orders brings the shortest wait back, so passing errors cost seconds, not minutes.
     stalled, first = 0, True
@@ -120,6 +114,30 @@ def fulfill_orders(
             except Exception as error:  # one site's surprise must not cost the other sites'
                 run.fail_pending(f"unexpected {type(error).__name__}: {error}"[:300])
         stalled = 0 if _settled(runs) > settled_before else stalled + 1
+    return _results(runs)
+
+
+def leave_for_retry(
+    orders: Iterable[PendingOrder], parts: Collaborators, reason: str
+) -> dict[tuple[str, str], OrderResult]:
+    """Nothing can be tried in this run: each order keeps the reason, for the stream's retry."""
+    runs = _site_runs(orders, parts)
+    for run in runs:
+        run.fail_pending(reason)
+    return _results(runs)
+
+
+def _site_runs(orders: Iterable[PendingOrder], parts: Collaborators) -> list[_SiteRun]:
+    by_site: dict[str, dict[str, PendingOrder]] = defaultdict(dict)
+    for pending in orders:
+        by_site[pending.order.instance_id][pending.order.order_id] = pending
+    return [
+        _SiteRun(instance_id, site_orders, parts) for instance_id, site_orders in by_site.items()
+    ]
+
+
+def _results(runs: Iterable[_SiteRun]) -> dict[tuple[str, str], OrderResult]:
+    """Every order's result, keyed by (instance id, order id); what is unsettled left for retry."""
     results: dict[tuple[str, str], OrderResult] = {}
     for run in runs:
         run.fail_pending()
@@ -130,20 +148,6 @@ def fulfill_orders(
 
 def _settled(runs: Iterable[_SiteRun]) -> int:
     return sum(len(run.results) for run in runs)
-
-
-def leave_for_retry(
-    orders: Iterable[PendingOrder], outcomes: OrderOutcomes, reason: str
-) -> dict[tuple[str, str], OrderResult]:
-    """Nothing can be tried in this run: each order keeps the reason, for the stream's retry."""
-    results: dict[tuple[str, str], OrderResult] = {}
-    for pending in orders:
-        with contextlib.suppress(RecordingFailed):
-            outcomes.record_failed_attempt(pending.order, reason, forget_ids_before_create=False)
-        results[(pending.order.instance_id, pending.order.order_id)] = OrderResult(
-            Outcome.RETRY, reason
-        )
-    return results
 
 
 _R = TypeVar("_R")

@@ -81,10 +81,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def seconds_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
 
+    collaborators = Collaborators(
+        wix=parts.wix.client(seconds_left, observe_wix_call),
+        shipments=parts.shipments,
+        outcomes=parts.outcomes,
+        policy=parts.policy,
+        concurrently=parts.concurrently,
+    )
     try:
         parts.wix.credentials.app_secret()
     except AppSecretNotSet as error:
-        outcomes = leave_for_retry(pending.values(), parts.outcomes, str(error))
+        outcomes = leave_for_retry(pending.values(), collaborators, str(error))
         logger.error(
             "the app secret has not been set; no Wix call tried, the batch waits for a retry",
             extra={"reason": str(error), "orders": len(outcomes)},
@@ -93,13 +100,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Spaced retries give the operator time to put the secret in before the dead-letter queue.
         time.sleep(max(seconds_left() - HOLD_MARGIN_SECONDS, 0))
         return _batch_item_failures(failed + [n for key in outcomes for n in records_of[key]])
-    collaborators = Collaborators(
-        wix=parts.wix.client(seconds_left, observe_wix_call),
-        shipments=parts.shipments,
-        outcomes=parts.outcomes,
-        policy=parts.policy,
-        concurrently=parts.concurrently,
-    )
     outcomes = fulfill_orders(pending.values(), collaborators, seconds_left)
     for outcome, count in Counter(result.outcome for result in outcomes.values()).items():
         metrics.add_metric(name=OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=count)
