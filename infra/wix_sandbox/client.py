@@ -96,9 +96,25 @@ class SandboxClient:
         return orders
 
     def set_order_status(self, order_id: str, status: str) -> dict[str, Any]:
-        order: dict[str, Any] = self._call("PATCH", f"/orders/{order_id}", {"status": status})[
-            "order"
-        ]
+        return self.change_order(order_id, status=status)
+
+    def change_order(
+        self,
+        order_id: str,
+        *,
+        status: str | None = None,
+        payment_status: str | None = None,
+        refunds: Mapping[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """Cancel it, change its payment status, refund units of lines (``{line id: units}``)."""
+        changes: dict[str, Any] = {}
+        if status is not None:
+            changes["status"] = status
+        if payment_status is not None:
+            changes["paymentStatus"] = payment_status
+        if refunds is not None:
+            changes["refunds"] = dict(refunds)
+        order: dict[str, Any] = self._call("PATCH", f"/orders/{order_id}", changes)["order"]
         return order
 
     def send_webhooks(

@@ -219,9 +219,8 @@ class ControlApi:
         return Response.json(200, self._orders.view(parameters["order_id"]))
 
     def _change_order(self, request: Request, parameters: Mapping[str, str]) -> Response:
-        status = _body(request).get("status")
         return Response.json(
-            200, {"order": self._orders.set_status(parameters["order_id"], status)}
+            200, {"order": self._orders.change(parameters["order_id"], _body(request))}
         )
 
     def _send_webhooks(self, request: Request, parameters: Mapping[str, str]) -> Response:

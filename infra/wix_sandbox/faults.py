@@ -19,7 +19,17 @@ from infra.wix_sandbox.clock import Clock
 from infra.wix_sandbox.errors import validation_error
 
 FAULTABLE_ENDPOINTS: Final = frozenset(
-    {"token", "create", "list", "listByIds", "bulkCreate", "update", "delete", "carrier"}
+    {
+        "token",
+        "searchOrders",
+        "create",
+        "list",
+        "listByIds",
+        "bulkCreate",
+        "update",
+        "delete",
+        "carrier",
+    }
 )
 
 

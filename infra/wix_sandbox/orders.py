@@ -32,6 +32,7 @@ from infra.wix_sandbox.fulfillment_rules import (
     refresh_fulfillment_status,
     update_changes,
 )
+from infra.wix_sandbox.order_search import search_page
 from infra.wix_sandbox.parsing import is_guid, json_object, listed, require_guid
 from infra.wix_sandbox.sites import Sites
 from infra.wix_sandbox.stats import Stats
@@ -89,14 +90,40 @@ class Orders:
             self._orders[stored.id] = stored
             return copy.deepcopy(document)
 
-    def set_status(self, order_id: str, status: object) -> dict[str, Any]:
-        if status not in ORDER_STATUSES:
+    def change(self, order_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """A merchant's or buyer's change: ``status``, ``paymentStatus``, and ``refunds``
+        (``{lineItemId: units}`` added to each line's ``refundQuantity``)."""
+        status, payment, refunds = (
+            changes.get("status"),
+            changes.get("paymentStatus"),
+            changes.get("refunds"),
+        )
+        if status is not None and status not in ORDER_STATUSES:
             raise validation_error("status", _one_of_statuses())
+        if payment is not None and not isinstance(payment, str):
+            raise validation_error("paymentStatus", "must be a string")
+        if refunds is not None and not isinstance(refunds, Mapping):
+            raise validation_error("refunds", "must map line item ids to units")
         with self._lock:
             order = self._order(order_id)
-            order.document["status"] = status
+            lines = {line["id"]: line for line in order.document.get("lineItems", [])}
+            for line_id, units in (refunds or {}).items():
+                line = lines.get(line_id)
+                if line is None or not isinstance(units, int) or units < 1:
+                    raise validation_error("refunds", "unknown line item or units below 1")
+                refunded = line.get("refundQuantity", 0) + units
+                if refunded > line["quantity"]:
+                    raise validation_error("refunds", "more units refunded than ordered")
+                line["refundQuantity"] = refunded
+            if status is not None:
+                order.document["status"] = status
+            if payment is not None:
+                order.document["paymentStatus"] = payment
             order.document["updatedDate"] = iso_timestamp()
             return copy.deepcopy(order.document)
+
+    def set_status(self, order_id: str, status: object) -> dict[str, Any]:
+        return self.change(order_id, {"status": status})
 
     def view(self, order_id: str) -> dict[str, Any]:
         """The order as stored, with its fulfillments (for inspection, any instance)."""
@@ -133,6 +160,17 @@ class Orders:
         with self._lock:
             self._sites.reset()
             self._orders.clear()
+
+    # --- the Orders API ------------------------------------------------------------------------
+
+    def search(self, instance_id: str, body: object) -> dict[str, Any]:
+        with self._lock:
+            mine = [
+                order.document
+                for order in self._orders.values()
+                if order.instance_id == instance_id
+            ]
+            return copy.deepcopy(search_page(mine, body))
 
     # --- the Order Fulfillments API ---------------------------------------------------------
 

@@ -21,6 +21,23 @@ class Unconfirmed:
 
 UNCONFIRMED: Final = (
     Unconfirmed(
+        "order_search",
+        "cursor and query together",
+        "a request with a cursor continues the query the cursor was made for; a filter or sort "
+        "sent beside it is ignored (Wix's paging docs say the cursor holds the query)",
+    ),
+    Unconfirmed(
+        "order_search",
+        "the last page",
+        "metadata.cursors.next is null and hasNext false; metadata.count is the page's size",
+    ),
+    Unconfirmed(
+        "orders",
+        "order changes",
+        "cancel, payment status and refunds (control API) change updatedDate; no webhook is sent "
+        "for them (Wix sends order_canceled and order_payment_status_updated)",
+    ),
+    Unconfirmed(
         "errors",
         "error codes",
         "Wix documents the error body's shape only; the sandbox's application error codes "

@@ -1,4 +1,5 @@
-"""The HTTP endpoints that mirror Wix's: ``POST /oauth2/token`` and the Order Fulfillments API.
+"""The HTTP endpoints that mirror Wix's: ``POST /oauth2/token``, Search Orders and the Order
+Fulfillments API.
 
 Each handler only turns a request into a call on ``sites`` or ``orders``; the token and the rate
 limit are checked before it, in ``WixSandbox.handle``.
@@ -30,6 +31,7 @@ class WixRoutes:
         one_fulfillment = f"{FULFILLMENTS}/{_FULFILLMENT}/orders/{_ORDER}"
         return [
             _route("POST", "/oauth2/token", "token", self._token, needs_token=False),
+            _route("POST", "/ecom/v1/orders/search", "searchOrders", self._search_orders),
             _route(
                 "POST",
                 f"{FULFILLMENTS}/orders/bulk/create-fulfillments",
@@ -45,6 +47,9 @@ class WixRoutes:
 
     def _token(self, request: Request, parameters: Mapping[str, str]) -> Response:
         return Response.json(200, self._sites.issue_token(request.json()))
+
+    def _search_orders(self, request: Request, parameters: Mapping[str, str]) -> Response:
+        return Response.json(200, self._orders.search(parameters["instance_id"], request.json()))
 
     def _create(self, request: Request, parameters: Mapping[str, str]) -> Response:
         answer = self._orders.create_fulfillment(

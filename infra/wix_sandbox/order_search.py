@@ -1,0 +1,163 @@
+"""Search Orders (``POST /ecom/v1/orders/search``) in Wix's API query language: a filter, a sort
+and cursor paging, over one site's orders.
+
+Fields and operators are the ones Wix's "Orders: Supported Filters and Sorting" page lists for
+the fields clients use here; another field or operator is a 400, as Wix answers a query it does
+not support. Defaults as Wix documents them: ``createdDate`` descending, 100 a page, and never an
+``INITIALIZED`` order. A cursor carries the query it continues (see ``unconfirmed``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
+
+from infra.wix_sandbox.errors import validation_error
+from infra.wix_sandbox.parsing import json_object
+
+MAX_PAGE: Final = 100
+FIELD_OPERATORS: Final = {
+    "id": frozenset({"$eq", "$ne", "$in", "$nin"}),
+    "number": frozenset({"$eq", "$ne", "$gt", "$lt", "$gte", "$lte"}),
+    "status": frozenset({"$eq", "$ne", "$in", "$nin"}),
+    "paymentStatus": frozenset({"$eq", "$ne", "$in", "$nin"}),
+    "fulfillmentStatus": frozenset({"$eq", "$ne", "$in", "$nin"}),
+    "createdDate": frozenset({"$eq", "$ne", "$lt", "$lte", "$gte", "$gt", "$nin"}),
+    "updatedDate": frozenset({"$eq", "$ne", "$gt", "$lt", "$gte", "$lte"}),
+}
+SORTABLE: Final = frozenset({"number", "status", "paymentStatus", "fulfillmentStatus"}) | {
+    "createdDate",
+    "updatedDate",
+}
+_COMPARE: Final[Mapping[str, Callable[[Any, Any], bool]]] = {
+    "$eq": lambda value, operand: value == operand,
+    "$ne": lambda value, operand: value != operand,
+    "$in": lambda value, operand: value in operand,
+    "$nin": lambda value, operand: value not in operand,
+    "$gt": lambda value, operand: value is not None and value > operand,
+    "$gte": lambda value, operand: value is not None and value >= operand,
+    "$lt": lambda value, operand: value is not None and value < operand,
+    "$lte": lambda value, operand: value is not None and value <= operand,
+}
+_LISTS: Final = frozenset({"$in", "$nin"})
+
+
+def search_page(orders: Sequence[Mapping[str, Any]], body: object) -> dict[str, Any]:
+    """One page of Search Orders' answer over ``orders`` (one site's, as stored)."""
+    search = json_object(json_object(body, "body").get("search", {}), "search")
+    paging = json_object(search.get("cursorPaging", {}), "search.cursorPaging")
+    limit = paging.get("limit", MAX_PAGE)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE:
+        raise validation_error("search.cursorPaging.limit", f"must be 1 to {MAX_PAGE}")
+    cursor = paging.get("cursor")
+    offset = 0
+    if cursor is not None:
+        search, offset = _from_cursor(cursor)
+    query_filter = json_object(search.get("filter", {}), "search.filter")
+    sort = _sort(search.get("sort", [{"fieldName": "createdDate", "order": "DESC"}]))
+    _check(query_filter, "filter")
+    found = [
+        order
+        for order in orders
+        if order.get("status") != "INITIALIZED" and _matches(order, query_filter, "filter")
+    ]
+    for field, descending in reversed(sort):
+        found.sort(
+            key=lambda order: (order.get(field) is None, order.get(field)), reverse=descending
+        )
+    page = found[offset : offset + limit]
+    more = offset + limit < len(found)
+    query = {"filter": dict(query_filter), "sort": search.get("sort", [])}
+    return {
+        "orders": [dict(order) for order in page],
+        "metadata": {
+            "count": len(page),
+            "cursors": {"next": _to_cursor(query, offset + limit) if more else None},
+            "hasNext": more,
+        },
+    }
+
+
+def _matches(order: Mapping[str, Any], query: Mapping[str, Any], where: str) -> bool:
+    for key, condition in query.items():
+        if key == "$and":
+            if not all(
+                _matches(order, json_object(q, where), where) for q in _list(condition, key)
+            ):
+                return False
+        elif key == "$or":
+            if not any(
+                _matches(order, json_object(q, where), where) for q in _list(condition, key)
+            ):
+                return False
+        elif key == "$not":
+            if _matches(order, json_object(condition, where), where):
+                return False
+        elif not _field_matches(order, key, condition, f"{where}.{key}"):
+            return False
+    return True
+
+
+def _check(query: Mapping[str, Any], where: str) -> None:
+    """Refuse what Wix refuses, whether or not any order would meet it."""
+    for key, condition in query.items():
+        if key in ("$and", "$or"):
+            for each in _list(condition, key):
+                _check(json_object(each, where), where)
+        elif key == "$not":
+            _check(json_object(condition, where), where)
+        else:
+            _field_matches({}, key, condition, f"{where}.{key}", evaluate=False)
+
+
+def _field_matches(
+    order: Mapping[str, Any], field: str, condition: object, where: str, *, evaluate: bool = True
+) -> bool:
+    operators = FIELD_OPERATORS.get(field)
+    if operators is None:
+        raise validation_error(where, "this field cannot be filtered on")
+    if not isinstance(condition, Mapping):
+        condition = {"$eq": condition}
+    value = order.get(field)
+    for operator, operand in condition.items():
+        if operator not in operators:
+            raise validation_error(where, f"{operator} is not supported on {field}")
+        if operator in _LISTS and not isinstance(operand, list):
+            raise validation_error(where, f"{operator} takes a list")
+        if evaluate and not _COMPARE[operator](value, operand):
+            return False
+    return True
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise validation_error(where, "must be a list")
+    return value
+
+
+def _sort(value: object) -> list[tuple[str, bool]]:
+    order: list[tuple[str, bool]] = []
+    for index, entry in enumerate(_list(value, "search.sort")):
+        entry = json_object(entry, f"search.sort[{index}]")
+        field, direction = entry.get("fieldName"), entry.get("order", "ASC")
+        if field not in SORTABLE or direction not in ("ASC", "DESC"):
+            raise validation_error(f"search.sort[{index}]", "unsupported field or order")
+        order.append((str(field), direction == "DESC"))
+    return order
+
+
+def _to_cursor(query: Mapping[str, Any], offset: int) -> str:
+    raw = json.dumps({"query": query, "offset": offset}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _from_cursor(cursor: object) -> tuple[Mapping[str, Any], int]:
+    try:
+        state = json.loads(base64.urlsafe_b64decode(str(cursor).encode()))
+        return json_object(state["query"], "cursor"), int(state["offset"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise validation_error(
+            "search.cursorPaging.cursor", "not a cursor this API gave"
+        ) from error
