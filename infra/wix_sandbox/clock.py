@@ -17,6 +17,22 @@ def iso_timestamp(epoch_seconds: float | None = None) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def iso_timestamp_after(previous: object) -> str:
+    """Now, or a millisecond after ``previous`` when now is not later (two changes in one
+    millisecond): a changed order's ``updatedDate`` always moves forward, so a search by it finds
+    the change."""
+    now = iso_timestamp()
+    if not isinstance(previous, str):
+        return now
+    try:
+        earlier = datetime.fromisoformat(previous)
+    except ValueError:
+        return now
+    if datetime.fromisoformat(now) > earlier:
+        return now
+    return iso_timestamp(earlier.timestamp() + 0.001)
+
+
 class ManualClock:
     """A clock that moves only when told to: a test steps past a rate window or a token's
     lifetime exactly, at Wix's real scale (60 s, 4 h), instead of sleeping through a shortened

@@ -22,6 +22,7 @@ FAULTABLE_ENDPOINTS: Final = frozenset(
     {
         "token",
         "searchOrders",
+        "getOrder",
         "create",
         "list",
         "listByIds",

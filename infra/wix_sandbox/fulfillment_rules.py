@@ -157,6 +157,8 @@ def fulfill(order: Order, request: FulfillmentRequest, reserved: Counter[str]) -
             errors.ORDER_NOT_APPROVED,
             f"fulfillments can be created only for APPROVED orders; this order is {status}",
         )
+    if request.tracking_info is not None:
+        _refuse_known_tracking_number(order, request.tracking_info["trackingNumber"])
     fulfilled = order.fulfilled_quantities()
     lines: list[dict[str, Any]] = []
     for index, (item_id, quantity) in enumerate(request.line_items):
@@ -191,10 +193,25 @@ def fulfill(order: Order, request: FulfillmentRequest, reserved: Counter[str]) -
     return fulfillment
 
 
+def _refuse_known_tracking_number(order: Order, number: str) -> None:
+    """Wix's documented 409, checked before the quantities (their order is unconfirmed): a
+    re-create after a lost answer meets it even though its units are fulfilled already."""
+    for fulfillment in order.fulfillments:
+        if fulfillment.get("trackingInfo", {}).get("trackingNumber") == number:
+            raise application_error(
+                409,
+                errors.TRACKING_NUMBER_ALREADY_EXISTS,
+                f"the order already has a fulfillment with tracking number {number}",
+            )
+
+
 def update_changes(body: object) -> Mapping[str, Any]:
     """An update's ``fulfillment``, checked for shape before the order is looked up."""
     changes = json_object(json_object(body, "body").get("fulfillment"), "fulfillment")
     _tracking_or_custom(changes, "fulfillment")
+    line_items = changes.get("lineItems")
+    if line_items is not None and not isinstance(line_items, list):
+        raise validation_error("fulfillment.lineItems", "must be a list of line items")
     return changes
 
 

@@ -4,7 +4,9 @@ and cursor paging, over one site's orders.
 Fields and operators are the ones Wix's "Orders: Supported Filters and Sorting" page lists for
 the fields clients use here; another field or operator is a 400, as Wix answers a query it does
 not support. Defaults as Wix documents them: ``createdDate`` descending, 100 a page, and never an
-``INITIALIZED`` order. A cursor carries the query it continues (see ``unconfirmed``).
+``INITIALIZED`` order. A cursor carries the query it continues ("following requests use the
+cursor token and not filter or sort", as the SDK's typings say); a request that sends a filter or
+sort beside a cursor is refused (see ``unconfirmed``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from infra.wix_sandbox.errors import validation_error
@@ -41,6 +44,7 @@ _COMPARE: Final[Mapping[str, Callable[[Any, Any], bool]]] = {
     "$lt": lambda value, operand: value is not None and value < operand,
     "$lte": lambda value, operand: value is not None and value <= operand,
 }
+_DATES: Final = frozenset({"createdDate", "updatedDate"})
 _LISTS: Final = frozenset({"$in", "$nin"})
 
 
@@ -54,6 +58,11 @@ def search_page(orders: Sequence[Mapping[str, Any]], body: object) -> dict[str, 
     cursor = paging.get("cursor")
     offset = 0
     if cursor is not None:
+        if "filter" in search or "sort" in search:
+            raise validation_error(
+                "search.cursorPaging.cursor",
+                "a cursor carries its query: send it without filter or sort",
+            )
         search, offset = _from_cursor(cursor)
     query_filter = json_object(search.get("filter", {}), "search.filter")
     sort = _sort(search.get("sort", [{"fieldName": "createdDate", "order": "DESC"}]))
@@ -64,9 +73,7 @@ def search_page(orders: Sequence[Mapping[str, Any]], body: object) -> dict[str, 
         if order.get("status") != "INITIALIZED" and _matches(order, query_filter, "filter")
     ]
     for field, descending in reversed(sort):
-        found.sort(
-            key=lambda order: (order.get(field) is None, order.get(field)), reverse=descending
-        )
+        found.sort(key=lambda order: _sort_key(order, field), reverse=descending)
     page = found[offset : offset + limit]
     more = offset + limit < len(found)
     query = {"filter": dict(query_filter), "sort": search.get("sort", [])}
@@ -74,7 +81,10 @@ def search_page(orders: Sequence[Mapping[str, Any]], body: object) -> dict[str, 
         "orders": [dict(order) for order in page],
         "metadata": {
             "count": len(page),
-            "cursors": {"next": _to_cursor(query, offset + limit) if more else None},
+            "cursors": {
+                "next": _to_cursor(query, offset + limit) if more else None,
+                "prev": _to_cursor(query, max(offset - limit, 0)) if offset else None,
+            },
             "hasNext": more,
         },
     }
@@ -120,15 +130,50 @@ def _field_matches(
         raise validation_error(where, "this field cannot be filtered on")
     if not isinstance(condition, Mapping):
         condition = {"$eq": condition}
-    value = order.get(field)
+    value = _comparable(field, order.get(field))
     for operator, operand in condition.items():
         if operator not in operators:
             raise validation_error(where, f"{operator} is not supported on {field}")
-        if operator in _LISTS and not isinstance(operand, list):
-            raise validation_error(where, f"{operator} takes a list")
-        if evaluate and not _COMPARE[operator](value, operand):
+        if operator in _LISTS:
+            wanted: object = [_operand(field, each, where) for each in _list(operand, where)]
+        else:
+            wanted = _operand(field, operand, where)
+        if evaluate and not _COMPARE[operator](value, wanted):
             return False
     return True
+
+
+def _comparable(field: str, value: object) -> object:
+    """Dates compare as instants (``...00Z`` and ``...00.000Z`` are one moment) and order
+    numbers as numbers (Wix writes them as strings); anything unreadable as None."""
+    if value is None:
+        return None
+    if field in _DATES:
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if field == "number":
+        try:
+            return int(str(value))
+        except ValueError:
+            return None
+    return value
+
+
+def _operand(field: str, operand: object, where: str) -> object:
+    if field not in _DATES and field != "number":
+        return operand
+    value = _comparable(field, operand)
+    if value is None or isinstance(operand, bool):
+        kind = "an ISO 8601 date-time" if field in _DATES else "an order number"
+        raise validation_error(where, f"must be {kind}")
+    return value
+
+
+def _sort_key(order: Mapping[str, Any], field: str) -> tuple[bool, Any]:
+    value = _comparable(field, order.get(field))
+    return value is None, value
 
 
 def _list(value: object, where: str) -> list[Any]:

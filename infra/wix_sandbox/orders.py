@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from infra.wix_sandbox import errors
-from infra.wix_sandbox.clock import iso_timestamp
+from infra.wix_sandbox.clock import iso_timestamp_after
 from infra.wix_sandbox.errors import WixApiError, application_error, validation_error
 from infra.wix_sandbox.fulfillment_rules import (
     APPROVED,
@@ -119,7 +119,7 @@ class Orders:
                 order.document["status"] = status
             if payment is not None:
                 order.document["paymentStatus"] = payment
-            order.document["updatedDate"] = iso_timestamp()
+            order.document["updatedDate"] = iso_timestamp_after(order.document.get("updatedDate"))
             return copy.deepcopy(order.document)
 
     def set_status(self, order_id: str, status: object) -> dict[str, Any]:
@@ -162,6 +162,11 @@ class Orders:
             self._orders.clear()
 
     # --- the Orders API ------------------------------------------------------------------------
+
+    def get_order(self, instance_id: str, order_id: str) -> dict[str, Any]:
+        require_guid(order_id, "id")
+        with self._lock:
+            return {"order": copy.deepcopy(self._visible_order(instance_id, order_id).document)}
 
     def search(self, instance_id: str, body: object) -> dict[str, Any]:
         with self._lock:

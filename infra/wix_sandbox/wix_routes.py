@@ -1,5 +1,5 @@
-"""The HTTP endpoints that mirror Wix's: ``POST /oauth2/token``, Search Orders and the Order
-Fulfillments API.
+"""The HTTP endpoints that mirror Wix's: ``POST /oauth2/token``, the Orders API (Search Orders,
+Get Order) and the Order Fulfillments API.
 
 Each handler only turns a request into a call on ``sites`` or ``orders``; the token and the rate
 limit are checked before it, in ``WixSandbox.handle``.
@@ -16,6 +16,7 @@ from infra.wix_sandbox.routing import Handler, Route
 from infra.wix_sandbox.server import Request, Response
 from infra.wix_sandbox.sites import Sites
 
+ORDERS: Final = "/ecom/v1/orders"
 FULFILLMENTS: Final = "/ecom/v1/fulfillments"
 _ORDER: Final = r"(?P<order_id>[^/]+)"
 _FULFILLMENT: Final = r"(?P<fulfillment_id>[^/]+)"
@@ -31,7 +32,8 @@ class WixRoutes:
         one_fulfillment = f"{FULFILLMENTS}/{_FULFILLMENT}/orders/{_ORDER}"
         return [
             _route("POST", "/oauth2/token", "token", self._token, needs_token=False),
-            _route("POST", "/ecom/v1/orders/search", "searchOrders", self._search_orders),
+            _route("POST", f"{ORDERS}/search", "searchOrders", self._search_orders),
+            _route("GET", f"{ORDERS}/{_ORDER}", "getOrder", self._get_order),
             _route(
                 "POST",
                 f"{FULFILLMENTS}/orders/bulk/create-fulfillments",
@@ -50,6 +52,10 @@ class WixRoutes:
 
     def _search_orders(self, request: Request, parameters: Mapping[str, str]) -> Response:
         return Response.json(200, self._orders.search(parameters["instance_id"], request.json()))
+
+    def _get_order(self, request: Request, parameters: Mapping[str, str]) -> Response:
+        answer = self._orders.get_order(parameters["instance_id"], parameters["order_id"])
+        return Response.json(200, answer)
 
     def _create(self, request: Request, parameters: Mapping[str, str]) -> Response:
         answer = self._orders.create_fulfillment(
