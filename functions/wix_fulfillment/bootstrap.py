@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         WixAppSettings,
     )
     from wix_fulfillment.adapters.wix_fulfillments import WixFulfillmentsClient
+    from wix_fulfillment.adapters.wix_orders import WixOrdersClient
     from wix_fulfillment.adapters.wix_tokens import TokenCache, WixCredentials
     from wix_fulfillment.adapters.wix_transport import CallObserver
     from wix_fulfillment.adapters.wix_webhook import WebhookVerifier
@@ -85,6 +86,13 @@ class WixAccess:
             observe=observe,
         )
 
+    @staticmethod
+    def orders(client: WixFulfillmentsClient) -> WixOrdersClient:
+        """The Orders API on the same invocation's session as ``client``."""
+        from wix_fulfillment.adapters.wix_orders import WixOrdersClient
+
+        return WixOrdersClient(client.session)
+
 
 def wix_access(settings: WixAppSettings) -> WixAccess:
     from wix_fulfillment.adapters.app_secret import app_secret_reader
@@ -128,6 +136,7 @@ def fulfillment_parts(environ: Mapping[str, str] = os.environ) -> FulfillmentPar
             settings.fulfillable_item_types,
             fulfiller_id=settings.fulfiller_id,
             fulfill_pickup_orders=settings.fulfill_pickup_orders,
+            fulfill_when_paid=settings.fulfill_when_paid,
         ),
         concurrently=ThreadsConcurrently(WORKER_WRITE_THREADS),
     )

@@ -47,12 +47,14 @@ def test_the_demo_orders_end_as_wix_should_hold_them(stack: LocalStack) -> None:
 
     statuses = settle(stack, placed, timeout=60)
 
-    sample, digital, mixed, multi, partly = placed
+    sample, digital, mixed, multi, partly, canceled, refunded = placed
     assert [statuses[order.order_id] for order in placed] == [
         "FULFILLED",
         "SKIPPED",
         "FULFILLED",
         "FULFILLED",
+        "FULFILLED",
+        "CANCELED",
         "FULFILLED",
     ]
     [fulfillment] = stack.wix.order(sample.order_id)["fulfillments"]
@@ -68,7 +70,9 @@ def test_the_demo_orders_end_as_wix_should_hold_them(stack: LocalStack) -> None:
     assert fulfilled_units(stack, multi) == Counter({line_item_id(1): 4, line_item_id(2): 4})
     assert fulfilled_units(stack, partly) == Counter({line_item_id(1): 2, line_item_id(2): 2})
     assert len(stack.wix.order(partly.order_id)["fulfillments"]) == 2
-    for order in placed:
+    assert stack.wix.order(canceled.order_id)["fulfillments"] == []
+    assert fulfilled_units(stack, refunded) == Counter({line_item_id(1): 2})
+    for order in (sample, digital, mixed, multi, partly):
         assert stack.wix.order(order.order_id)["order"]["fulfillmentStatus"] == "FULFILLED"
     sample_deliveries = stack.wix.wait_for_deliveries(order_id=sample.order_id)
     assert len(sample_deliveries) == 3
@@ -135,7 +139,7 @@ def test_make_demo_reports_every_order_settled_and_no_duplicate_and_leaks_nothin
 
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert completed.stdout.strip().splitlines()[-1] == (
-        "demo: 5 orders approved, 4 fulfilled, 1 skipped, 0 duplicate fulfillments"
+        "demo: 7 orders approved, 5 fulfilled, 1 skipped, 1 canceled, 0 duplicate fulfillments"
     )
     # The demo's own printout is Wix's listing (no buyer data in it either); the logs are the
     # functions' and the stack's.

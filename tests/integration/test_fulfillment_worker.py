@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import uuid
+from collections.abc import Callable
 from contextlib import redirect_stdout
 from typing import Any
 
@@ -13,7 +14,14 @@ import pytest
 
 from infra.commands import list_fulfillments
 from infra.samples.dev_data import sample_flow_order, seed_envelope
-from tests.support.lambda_functions import function_log
+from tests.support.lambda_functions import Handler, function_log
+from tests.support.webhooks import (
+    KeyPair,
+    answer,
+    seed_order_envelope,
+    signed_webhook,
+    webhook_event,
+)
 from tests.support.worker_bed import LambdaContext, WorkerBed, retried_records
 from wix_fulfillment.adapters.app_secret import NOT_SET
 from wix_fulfillment.core.fulfillment_run import MIN_SECONDS_FOR_A_ROUND
@@ -144,9 +152,9 @@ def test_a_big_batch_costs_one_token_and_few_calls_per_site(worker_bed: WorkerBe
     per_site = worker_bed.wix.client().stats()["callsByInstance"]
     # 100 orders a call: the 130-order site needs two of each, the others one.
     assert [per_site[site] for site in sites] == [
-        {"token": 1, "listByIds": 2, "bulkCreate": 2},
-        {"token": 1, "listByIds": 1, "bulkCreate": 1},
-        {"token": 1, "listByIds": 1, "bulkCreate": 1},
+        {"token": 1, "searchOrders": 2, "listByIds": 2, "bulkCreate": 2},
+        {"token": 1, "searchOrders": 1, "listByIds": 1, "bulkCreate": 1},
+        {"token": 1, "searchOrders": 1, "listByIds": 1, "bulkCreate": 1},
     ]
     for order in orders:
         shippable = {line.id: line.quantity for line in order.line_items if line.shippable}
@@ -244,7 +252,7 @@ def test_a_lost_answer_within_one_run_is_resolved_as_fulfilled(worker_bed: Worke
     assert worker_bed.status(order) == "FULFILLED"
 
 
-def test_a_canceled_order_is_rejected_with_wixs_code_and_not_retried(
+def test_an_order_canceled_after_its_approval_gets_no_label_and_no_create(
     worker_bed: WorkerBed,
 ) -> None:
     site = worker_bed.wix.client().create_site()
@@ -255,10 +263,9 @@ def test_a_canceled_order_is_rejected_with_wixs_code_and_not_retried(
 
     assert answers == [{"batchItemFailures": []}]
     item = worker_bed.item(order)
-    assert item["status"] == {"S": "REJECTED"}
-    assert item["errorCode"] == {"S": "ORDER_NOT_APPROVED"}
-    # Refused, listed afresh, refused again: a refusal can be a passing error.
-    assert worker_bed.calls("bulkCreate") + worker_bed.calls("create") == 2
+    assert item["status"] == {"S": "CANCELED"}
+    assert worker_bed.wix.client().stats()["carrierLabelsIssued"] == 0
+    assert worker_bed.calls("bulkCreate") + worker_bed.calls("create") == 0
     assert worker_bed.wix.client().order(order.order_id)["fulfillments"] == []
 
 
@@ -384,3 +391,79 @@ def test_a_pickup_order_ships_only_when_the_merchant_says_so(
     if status == "SKIPPED":
         assert worker_bed.item(order)["statusReason"] == {"S": "a pickup order: nothing to ship"}
         assert worker_bed.calls("bulkCreate") == 0
+
+
+def test_refunds_made_after_the_approval_are_never_shipped(worker_bed: WorkerBed) -> None:
+    site = worker_bed.wix.client().create_site()
+    [partly, wholly] = worker_bed.place_orders(
+        site, order=two_line_order({"quantity": 3}, {})
+    ) + worker_bed.place_orders(site, order=two_line_order({}, {}))
+    control = worker_bed.wix.client()
+    control.change_order(partly.order_id, refunds={"00000000-0000-0000-0000-00000000000a": 1})
+    control.change_order(
+        wholly.order_id,
+        refunds={
+            "00000000-0000-0000-0000-00000000000a": 1,
+            "00000000-0000-0000-0000-00000000000b": 1,
+        },
+    )
+
+    worker_bed.run_stream(worker_bed.load_worker())
+
+    assert worker_bed.fulfilled_units(partly) == {
+        "00000000-0000-0000-0000-00000000000a": 2,
+        "00000000-0000-0000-0000-00000000000b": 1,
+    }
+    assert worker_bed.status(wholly) == "SKIPPED"
+    assert worker_bed.item(wholly)["statusReason"] == {"S": "refunded"}
+    assert worker_bed.fulfilled_units(wholly) == {}
+
+
+def payment_webhook(keys: KeyPair, site: str, order_id: str) -> dict[str, Any]:
+    envelope = seed_order_envelope()
+    envelope["entityId"] = order_id
+    envelope["id"] = str(uuid.uuid4())
+    envelope["actionEvent"]["body"]["order"] |= {"id": order_id, "paymentStatus": "PAID"}
+    token = signed_webhook(
+        keys, envelope, instance_id=site, event_type="wix.ecom.v1.order_payment_status_updated"
+    )
+    return webhook_event(token)
+
+
+def test_under_fulfill_when_paid_an_unpaid_order_waits_for_wixs_payment_event(
+    worker_bed: WorkerBed, load_webhook_handler: Callable[..., Handler], webhook_keys: KeyPair
+) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(
+        site, order=sample_flow_order() | {"paymentStatus": "NOT_PAID"}
+    )
+    worker = worker_bed.load_worker(FULFILL_WHEN="paid")
+
+    assert worker_bed.run_stream(worker) == [{"batchItemFailures": []}]
+    assert worker_bed.status(order) == "AWAITING_PAYMENT"
+    assert worker_bed.calls("bulkCreate") == 0
+    assert worker_bed.wix.client().stats()["carrierLabelsIssued"] == 0
+
+    worker_bed.wix.client().change_order(order.order_id, payment_status="PAID")
+    webhook = load_webhook_handler()
+    for _ in range(2):  # Wix delivers it twice
+        assert answer(webhook(payment_webhook(webhook_keys, site, order.order_id), None))[0] == 200
+    answers = worker_bed.run_stream(worker)
+
+    assert answers == [{"batchItemFailures": []}]
+    assert worker_bed.status(order) == "FULFILLED"
+    assert worker_bed.calls("bulkCreate") == 1
+    assert sum(worker_bed.fulfilled_units(order).values()) == sum(
+        line.quantity for line in order.line_items if line.shippable
+    )
+
+
+def test_under_fulfill_when_approved_an_unpaid_order_ships_at_once(worker_bed: WorkerBed) -> None:
+    site = worker_bed.wix.client().create_site()
+    [order] = worker_bed.place_orders(
+        site, order=sample_flow_order() | {"paymentStatus": "NOT_PAID"}
+    )
+
+    worker_bed.run_stream(worker_bed.load_worker())
+
+    assert worker_bed.status(order) == "FULFILLED"

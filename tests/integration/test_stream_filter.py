@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -13,12 +14,12 @@ from infra.local_stack.dynamodb_stream import StreamReader
 from infra.local_stack.event_filter import matches_any
 from infra.template import resource_properties
 from tests.support.webhooks import claims_for, seed_order_envelope
-from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem
+from wix_fulfillment.adapters.boto3_dynamodb import Boto3Transport
 from wix_fulfillment.adapters.intake_store import IntakeStore
 from wix_fulfillment.adapters.order_item import order_key
 from wix_fulfillment.adapters.order_outcomes import OrderOutcomesTable
 from wix_fulfillment.adapters.redrive_marker import mark_for_redrive
-from wix_fulfillment.core.model import ApprovedOrder
+from wix_fulfillment.core.model import ApprovedOrder, OrderPaid
 from wix_fulfillment.core.order_event import parse_webhook_claims
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def stream_filters(template: dict[str, Any]) -> list[str]:
 def stored_order(dynamodb: DynamoDBClient, orders_table: str) -> ApprovedOrder:
     order = parse_webhook_claims(claims_for(seed_order_envelope()))
     assert isinstance(order, ApprovedOrder)
-    assert IntakeStore(Boto3PutItem(dynamodb), orders_table, timedelta(days=1)).insert_if_new(order)
+    intake = IntakeStore(Boto3Transport(dynamodb), orders_table, timedelta(days=1))
+    assert intake.insert_if_new(order)
     return order
 
 
@@ -111,3 +113,46 @@ def test_settled_orders_ignore_later_outcomes(
     assert item["attempts"] == {"N": "1"}
     assert "errorCode" not in item
     assert "fulfillmentIdsBeforeCreate" not in item
+
+
+def test_a_payment_sends_a_waiting_order_on_and_one_in_flight_is_not_sent_twice(
+    template: dict[str, Any],
+    dynamodb: DynamoDBClient,
+    orders_table: str,
+    stored_order: ApprovedOrder,
+    stream: StreamReader,
+) -> None:
+    filters = stream_filters(template)
+    outcomes = OrderOutcomesTable(dynamodb, orders_table)
+    intake = IntakeStore(Boto3Transport(dynamodb), orders_table, timedelta(days=1))
+    paid = OrderPaid(stored_order.instance_id, stored_order.order_id, "event-2", "PAID")
+    stream.read()
+
+    assert outcomes.record_awaiting_payment(stored_order, time.time())
+    [parked] = stream.read()
+    assert intake.note_payment(paid)
+    [taken_up] = stream.read()
+    assert intake.note_payment(paid)
+    [paid_again] = stream.read()
+    outcomes.record_fulfilled(stored_order, ["f-1"])
+    [fulfilled] = stream.read()
+
+    assert parked["dynamodb"]["NewImage"]["status"] == {"S": "AWAITING_PAYMENT"}
+    assert matches_any(filters, taken_up)
+    for not_for_the_worker in (parked, paid_again, fulfilled):
+        assert not matches_any(filters, not_for_the_worker)
+
+
+def test_a_worker_that_looked_before_a_payment_does_not_park_the_order(
+    dynamodb: DynamoDBClient, orders_table: str, stored_order: ApprovedOrder
+) -> None:
+    outcomes = OrderOutcomesTable(dynamodb, orders_table)
+    intake = IntakeStore(Boto3Transport(dynamodb), orders_table, timedelta(days=1))
+    looked_at = time.time()
+    time.sleep(0.01)
+    assert intake.note_payment(
+        OrderPaid(stored_order.instance_id, stored_order.order_id, "event-2", "PAID")
+    )
+
+    assert not outcomes.record_awaiting_payment(stored_order, looked_at)
+    assert outcomes.record_awaiting_payment(stored_order, time.time() + 0.01)

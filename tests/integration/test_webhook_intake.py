@@ -165,7 +165,7 @@ def test_an_anonymize_request_is_acknowledged_and_not_stored(
 def test_other_event_types_are_acknowledged_and_not_stored(
     webhook_handler: Handler, webhook_keys: KeyPair, dynamodb: DynamoDBClient, orders_table: str
 ) -> None:
-    token = signed_webhook(webhook_keys, event_type="wix.ecom.v1.order_canceled")
+    token = signed_webhook(webhook_keys, event_type="wix.ecom.v1.order_updated")
 
     assert answer(webhook_handler(webhook_event(token), None)) == (200, {"status": "ignored"})
     assert all_items(dynamodb, orders_table) == []
@@ -397,7 +397,7 @@ def test_without_credentials_in_the_environment_boto3_stores_the_order(
     file)."""
     import boto3
 
-    from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem
+    from wix_fulfillment.adapters.boto3_dynamodb import Boto3Transport
 
     credentials = tmp_path / "credentials"
     credentials.write_text("[default]\naws_access_key_id = local\naws_secret_access_key = local\n")
@@ -409,7 +409,7 @@ def test_without_credentials_in_the_environment_boto3_stores_the_order(
 
     response = handler(webhook_event(signed_webhook(webhook_keys)), None)
 
-    assert isinstance(webhook_parts().orders.transport, Boto3PutItem)
+    assert isinstance(webhook_parts().orders.transport, Boto3Transport)
     assert answer(response) == (200, {"status": "accepted"})
     assert len(all_items(dynamodb, orders_table)) == 1
 

@@ -242,9 +242,9 @@ WEBHOOK_CASES: Final[Sequence[tuple[str, Path, Any, int]]] = [
     ("event_type_a_number", ("eventType",), 42, 400),
     ("event_type_null", ("eventType",), None, 400),
     (
-        "event_type_payment_status_updated",
+        "event_type_order_updated",
         ("eventType",),
-        "wix.ecom.v1.order_payment_status_updated",
+        "wix.ecom.v1.order_updated",
         200,
     ),
     ("event_type_empty", ("eventType",), "", 200),

@@ -209,7 +209,7 @@ def safe_answer(response: dict[str, Any], *, echo: str = "CANARY") -> tuple[int,
     assert key == ("status" if status == 200 else "error")
     assert isinstance(value, str)
     if status == 200:
-        assert value in {"accepted", "duplicate", "ignored"}
+        assert value in {"accepted", "duplicate", "applied", "unchanged", "ignored"}
     assert not _INTERNALS.search(value), value
     assert echo.lower() not in text.lower(), "the answer repeats a request value"
     return status, body

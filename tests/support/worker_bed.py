@@ -19,7 +19,7 @@ from infra.local_stack.dynamodb_stream import StreamReader, lambda_stream_event
 from infra.samples.dev_data import approved_order
 from infra.wix_sandbox import WixSandbox
 from tests.support.lambda_functions import Handler
-from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem
+from wix_fulfillment.adapters.boto3_dynamodb import Boto3Transport
 from wix_fulfillment.adapters.intake_store import IntakeStore
 from wix_fulfillment.adapters.order_item import order_key
 from wix_fulfillment.core.model import ApprovedOrder
@@ -64,7 +64,7 @@ class WorkerBed:
             approved_order(instance_id, wix_order, str(uuid.uuid4()))
             for wix_order in wix_orders["orders"]
         ]
-        table = IntakeStore(Boto3PutItem(self.dynamodb), self.table, timedelta(days=1))
+        table = IntakeStore(Boto3Transport(self.dynamodb), self.table, timedelta(days=1))
         for order in orders:
             assert table.insert_if_new(order)
         return orders

@@ -18,6 +18,7 @@ from wix_fulfillment.core.model import (
     FulfilledLine,
     FulfillmentRequest,
     LineItem,
+    OrderNow,
     PendingOrder,
     RecordingFailed,
     TrackingInfo,
@@ -51,8 +52,34 @@ class FakeWix:
     fulfilled_elsewhere: set[str] = field(default_factory=set)
     """Orders someone fulfills at Wix the moment our create for them is refused."""
     list_failures: int = 0
+    known: dict[str, ApprovedOrder] = field(default_factory=dict)
+    """The orders Wix has, as approved; ``changes`` says what became of them since."""
+    changes: dict[str, dict[str, object]] = field(default_factory=dict)
+    read_failures: int = 0
+    read_calls: list[tuple[str, int]] = field(default_factory=list)
     list_calls: list[tuple[str, int]] = field(default_factory=list)
     create_calls: list[tuple[str, int]] = field(default_factory=list)
+
+    def current_orders(self, instance_id: str, order_ids: Sequence[str]) -> Mapping[str, OrderNow]:
+        self.read_calls.append((instance_id, len(order_ids)))
+        if self.read_failures:
+            self.read_failures -= 1
+            raise WixUnavailable("HTTP 503")
+        now: dict[str, OrderNow] = {}
+        for order_id in order_ids:
+            approved = self.known.get(order_id)
+            if approved is None:
+                continue
+            fields: dict[str, object] = {
+                "order_id": order_id,
+                "status": "APPROVED",
+                "payment_status": approved.payment_status,
+                "pickup": approved.pickup,
+                "line_items": approved.line_items,
+            }
+            fields.update(self.changes.get(order_id, {}))
+            now[order_id] = OrderNow(**fields)  # type: ignore[arg-type]
+        return now
 
     def existing_fulfillments(
         self, instance_id: str, order_ids: Sequence[str]
@@ -96,10 +123,12 @@ class FakeWix:
 @dataclass
 class FakeShipments:
     failing: set[str] = field(default_factory=set)
+    labels: list[str] = field(default_factory=list)
 
     def tracking_for(
         self, order: ApprovedOrder, lines: Sequence[FulfilledLine]
     ) -> TrackingInfo | None:
+        self.labels.append(order.order_id)
         if order.order_id in self.failing:
             raise TrackingUnavailable("carrier down")
         return TrackingInfo(f"T-{order.order_id}", "fedex")
@@ -112,6 +141,8 @@ class FakeOutcomes:
     before_create: dict[str, list[str]] = field(default_factory=dict)
     """What each order's record says Wix had before our last create (as the table keeps it)."""
     settled_elsewhere: set[str] = field(default_factory=set)
+    paid_meanwhile: set[str] = field(default_factory=set)
+    """Orders Wix's payment event reaches between the worker's look and its record."""
     broken: bool = False
 
     def _record(self, order: ApprovedOrder, status: str, detail: object) -> None:
@@ -129,6 +160,15 @@ class FakeOutcomes:
 
     def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None:
         self._record(order, "REJECTED", code)
+
+    def record_canceled(self, order: ApprovedOrder, reason: str) -> None:
+        self._record(order, "CANCELED", reason)
+
+    def record_awaiting_payment(self, order: ApprovedOrder, looked_at: float) -> bool:
+        if order.order_id in self.paid_meanwhile:
+            return False
+        self._record(order, "AWAITING_PAYMENT", order.payment_status)
+        return True
 
     def note_before_create(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> bool:
         if self.broken:
@@ -168,11 +208,14 @@ def run(
     shipments: FakeShipments | None = None,
     clock: FakeClock | None = None,
     concurrently: Concurrently = in_turn,
+    policy: FulfillmentPolicy = POLICY,
 ) -> dict[tuple[str, str], Outcome]:
     parts = Collaborators(
-        wix, shipments or FakeShipments(), outcomes or FakeOutcomes(), POLICY, concurrently
+        wix, wix, shipments or FakeShipments(), outcomes or FakeOutcomes(), policy, concurrently
     )
     pending = [o if isinstance(o, PendingOrder) else PendingOrder(o) for o in orders]
+    for each in pending:
+        wix.known.setdefault(each.order.order_id, each.order)
     clock = clock or FakeClock()
     results = fulfill_orders(pending, parts, clock.seconds_left, clock.sleep)
     return {key: result.outcome for key, result in results.items()}
@@ -542,3 +585,83 @@ def test_table_writes_run_in_any_order_and_each_answer_reaches_its_order() -> No
         "o2": "REJECTED",
         "o4": "FULFILLED",
     }
+
+
+def test_an_order_canceled_since_its_approval_gets_no_label_and_no_create() -> None:
+    wix, outcomes, shipments = FakeWix(), FakeOutcomes(), FakeShipments()
+    wix.changes["o1"] = {"status": "CANCELED"}
+
+    results = run([order("o1", ("a", 1)), order("o2", ("a", 1))], wix, outcomes, shipments)
+
+    assert results[("site-1", "o1")] == Outcome.CANCELED
+    assert outcomes.recorded["o1"] == ("CANCELED", "canceled at Wix")
+    assert shipments.labels == ["o2"]
+    assert wix.units("o1") == {}
+    assert wix.units("o2") == {"a": 1}
+
+
+def test_the_plan_uses_refunds_made_since_the_approval() -> None:
+    wix = FakeWix()
+    wix.changes["o1"] = {
+        "line_items": (LineItem("a", 3, shippable=True, item_type="PHYSICAL", refunded_quantity=1),)
+    }
+
+    run([order("o1", ("a", 3))], wix)
+
+    assert wix.units("o1") == {"a": 2}
+
+
+def test_a_failed_read_of_the_orders_is_a_retry_and_nothing_is_created() -> None:
+    wix, outcomes, clock = FakeWix(read_failures=100), FakeOutcomes(), FakeClock(left=60.0)
+
+    results = run([order("o1", ("a", 1))], wix, outcomes, clock=clock)
+
+    assert results == {("site-1", "o1"): Outcome.RETRY}
+    assert wix.create_calls == []
+    assert "reading the orders failed" in outcomes.failed_attempts["o1"]
+
+
+def test_an_order_wix_does_not_return_is_left_for_a_retry() -> None:
+    wix, outcomes, clock = FakeWix(), FakeOutcomes(), FakeClock(left=60.0)
+    pending = PendingOrder(order("o1", ("a", 1)))
+
+    parts = Collaborators(wix, wix, FakeShipments(), outcomes, POLICY)
+    results = fulfill_orders([pending], parts, clock.seconds_left, clock.sleep)
+
+    assert results[("site-1", "o1")].outcome == Outcome.RETRY
+    assert wix.create_calls == []
+
+
+PAID_ONLY = FulfillmentPolicy(frozenset({"PHYSICAL"}), fulfill_when_paid=True)
+
+
+def test_under_fulfill_when_paid_an_unpaid_order_waits_and_a_paid_one_ships() -> None:
+    wix, outcomes, shipments = FakeWix(), FakeOutcomes(), FakeShipments()
+    wix.changes["unpaid"] = {"payment_status": "NOT_PAID"}
+    wix.changes["paid"] = {"payment_status": "PAID"}
+    orders = [order("unpaid", ("a", 1)), order("paid", ("a", 1))]
+
+    results = run(orders, wix, outcomes, shipments, policy=PAID_ONLY)
+
+    assert results[("site-1", "unpaid")] == Outcome.AWAITING_PAYMENT
+    assert outcomes.recorded["unpaid"] == ("AWAITING_PAYMENT", "NOT_PAID")
+    assert results[("site-1", "paid")] == Outcome.FULFILLED
+    assert shipments.labels == ["paid"]
+
+
+def test_under_fulfill_when_approved_an_unpaid_order_ships_at_once() -> None:
+    wix = FakeWix()
+    wix.changes["o1"] = {"payment_status": "NOT_PAID"}
+
+    assert run([order("o1", ("a", 1))], wix) == {("site-1", "o1"): Outcome.FULFILLED}
+
+
+def test_a_payment_noticed_while_the_worker_looked_is_not_parked_but_retried() -> None:
+    wix, outcomes = FakeWix(), FakeOutcomes(paid_meanwhile={"o1"})
+    wix.changes["o1"] = {"payment_status": "NOT_PAID"}
+
+    results = run([order("o1", ("a", 1))], wix, outcomes, policy=PAID_ONLY)
+
+    assert results == {("site-1", "o1"): Outcome.RETRY}
+    assert "o1" not in outcomes.recorded
+    assert wix.create_calls == []

@@ -89,10 +89,10 @@ def test_three_hundred_line_items_are_accepted() -> None:
 
 
 def test_other_event_types_are_ignored_without_validation() -> None:
-    claims = {"data": json.dumps({"eventType": "wix.ecom.v1.order_canceled"})}
+    claims = {"data": json.dumps({"eventType": "wix.ecom.v1.order_updated"})}
 
     assert parse_webhook_claims(claims) == IgnoredEvent(
-        "wix.ecom.v1.order_canceled", "not an order approved event"
+        "wix.ecom.v1.order_updated", "not an order event this app acts on"
     )
 
 

@@ -16,14 +16,16 @@ def statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any
     ]
 
 
-def test_the_webhook_may_only_put_items_in_the_orders_table(template: dict[str, Any]) -> None:
+def test_the_webhook_may_only_put_and_update_items_in_the_orders_table(
+    template: dict[str, Any],
+) -> None:
     assert resource_properties(template, "WebhookFunction")["Policies"] == [
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Action": "dynamodb:PutItem",
+                    "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
                     "Resource": {"Fn::GetAtt": ["OrdersTable", "Arn"]},
                 }
             ],

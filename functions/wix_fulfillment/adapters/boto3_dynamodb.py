@@ -40,19 +40,33 @@ def describe(error: Exception) -> str:
     return type(error).__name__
 
 
-class Boto3PutItem:
-    """PutItem through boto3, failing as :class:`DynamoDBLite` does, so intake has one store."""
+class Boto3Transport:
+    """Intake's writes through boto3, failing as :class:`DynamoDBLite` does, so intake has one
+    store."""
 
     def __init__(self, client: DynamoDBClient) -> None:
         self._client = client
 
     def put_item(self, table_name: str, item: Mapping[str, Any], condition_expression: str) -> None:
+        self.call(
+            "PutItem",
+            {
+                "TableName": table_name,
+                "Item": dict(item),
+                "ConditionExpression": condition_expression,
+            },
+        )
+
+    def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """``PutItem`` or ``UpdateItem``, as DynamoDBLite's ``call`` takes them."""
         try:
-            self._client.put_item(
-                TableName=table_name, Item=dict(item), ConditionExpression=condition_expression
-            )
+            if operation == "PutItem":
+                answer: Any = self._client.put_item(**request)
+            else:
+                answer = self._client.update_item(**request)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "unknown")
             raise DynamoDBError(code, retryable=False) from error
         except BotoCoreError as error:
             raise DynamoDBError(type(error).__name__, retryable=True) from error
+        return dict(answer)

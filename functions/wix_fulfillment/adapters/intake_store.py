@@ -1,5 +1,6 @@
-"""The DynamoDB write of an approved order: one conditional PutItem, so the first delivery stores
-the order and every later one changes nothing.
+"""The DynamoDB writes of the webhook: one conditional PutItem for an approved order, so the first
+delivery stores the order and every later one changes nothing; one conditional UpdateItem for a
+cancel or a payment.
 
 It goes through :class:`DynamoDBLite` wherever the environment holds credentials and region (it
 always does in Lambda), which keeps botocore out of the webhook's cold start; elsewhere (a
@@ -17,9 +18,16 @@ from wix_fulfillment.adapters.dynamodb_lite import DynamoDBError, DynamoDBLite
 from wix_fulfillment.adapters.order_item import (
     CONDITIONAL_CHECK_FAILED,
     NEW_ORDER_CONDITION,
+    cancel_update,
     new_order_item,
+    payment_update,
 )
-from wix_fulfillment.core.model import ApprovedOrder, OrderStoreUnavailable
+from wix_fulfillment.core.model import (
+    ApprovedOrder,
+    OrderCanceled,
+    OrderPaid,
+    OrderStoreUnavailable,
+)
 
 # The webhook must answer Wix within 1.25 s: fail fast and let Wix's retry bring the order back.
 CONNECT_TIMEOUT_SECONDS: Final = 0.5
@@ -30,16 +38,18 @@ TIME_BUDGET_SECONDS: Final = 0.9
 and API Gateway."""
 
 
-class PutItemTransport(Protocol):
+class DynamoDBTransport(Protocol):
     def put_item(
         self, table_name: str, item: Mapping[str, Any], condition_expression: str
     ) -> None: ...
+
+    def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]: ...
 
 
 class IntakeStore:
     """Implements the core's ``OrderStore`` over either transport."""
 
-    def __init__(self, transport: PutItemTransport, table_name: str, retention: timedelta) -> None:
+    def __init__(self, transport: DynamoDBTransport, table_name: str, retention: timedelta) -> None:
         self.transport = transport
         self._table_name = table_name
         self._retention = retention
@@ -57,8 +67,23 @@ class IntakeStore:
             raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
         return True
 
+    def cancel(self, event: OrderCanceled) -> bool:
+        return self._update(cancel_update(event, datetime.now(UTC), self._retention))
 
-def intake_transport(environ: Mapping[str, str] = os.environ) -> PutItemTransport:
+    def note_payment(self, event: OrderPaid) -> bool:
+        return self._update(payment_update(event, datetime.now(UTC)))
+
+    def _update(self, request: dict[str, Any]) -> bool:
+        try:
+            self.transport.call("UpdateItem", {"TableName": self._table_name, **request})
+        except DynamoDBError as error:
+            if error.code == CONDITIONAL_CHECK_FAILED:
+                return False
+            raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
+        return True
+
+
+def intake_transport(environ: Mapping[str, str] = os.environ) -> DynamoDBTransport:
     """DynamoDBLite when the environment gives credentials and region, else boto3."""
     client = DynamoDBLite.from_environment(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -71,9 +96,9 @@ def intake_transport(environ: Mapping[str, str] = os.environ) -> PutItemTranspor
         return client
     from botocore.config import Config
 
-    from wix_fulfillment.adapters.boto3_dynamodb import Boto3PutItem, dynamodb_client
+    from wix_fulfillment.adapters.boto3_dynamodb import Boto3Transport, dynamodb_client
 
-    return Boto3PutItem(
+    return Boto3Transport(
         dynamodb_client(
             Config(
                 connect_timeout=CONNECT_TIMEOUT_SECONDS,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from wix_fulfillment.core.model import ApprovedOrder, LineItem
+from wix_fulfillment.core.model import ApprovedOrder, LineItem, OrderCanceled, OrderPaid
 from wix_fulfillment.core.order_status import OrderStatus
 
 if TYPE_CHECKING:
@@ -22,6 +22,9 @@ BEFORE_CREATE: Final = "fulfillmentIdsBeforeCreate"
 """The order's fulfillment ids at Wix, written just before each create: what tells a later run
 that fulfillments beyond them are this project's (FULFILLED), not someone else's (SKIPPED), even
 when the worker died between the create and its record."""
+PAYMENT_NOTICED: Final = "paymentNoticedAt"
+"""When Wix's payment event reached a PENDING order: a worker that read Wix before it may have
+read an unpaid order that is paid now, so it must not park the order as AWAITING_PAYMENT."""
 NEW_ORDER_CONDITION: Final = f"attribute_not_exists({KEY})"
 CONDITIONAL_CHECK_FAILED: Final = "ConditionalCheckFailedException"
 _NOT_SHOWN: Final = frozenset({KEY})
@@ -62,6 +65,57 @@ def new_order_item(
     if order.pickup:
         item["pickup"] = {"BOOL": True}
     return item
+
+
+def cancel_update(
+    event: OrderCanceled, received_at: datetime, retention: timedelta
+) -> dict[str, Any]:
+    """UpdateItem: CANCELED unless settled. An order not stored yet gets a tombstone (no line
+    items, the same expiry as an order), so its late approval is a duplicate and stores nothing."""
+    received = timestamp(received_at)
+    return {
+        "Key": {KEY: {"S": order_key(event.instance_id, event.order_id)}},
+        "UpdateExpression": (
+            "SET #status = :canceled, statusReason = :reason, updatedAt = :now, "
+            "instanceId = :instance, orderId = :order, canceledEventId = :event, "
+            "receivedAt = if_not_exists(receivedAt, :now), "
+            "expiresAt = if_not_exists(expiresAt, :expires) "
+            f"REMOVE {REDRIVE_MARKER}"
+        ),
+        "ConditionExpression": (f"attribute_not_exists({KEY}) OR #status IN (:pending, :awaiting)"),
+        "ExpressionAttributeNames": {"#status": STATUS},
+        "ExpressionAttributeValues": {
+            ":canceled": {"S": OrderStatus.CANCELED},
+            ":reason": {"S": "canceled at Wix (order canceled event)"},
+            ":now": {"S": received},
+            ":instance": {"S": event.instance_id},
+            ":order": {"S": event.order_id},
+            ":event": {"S": event.event_id},
+            ":expires": {"N": str(int((received_at + retention).timestamp()))},
+            ":pending": {"S": OrderStatus.PENDING},
+            ":awaiting": {"S": OrderStatus.AWAITING_PAYMENT},
+        },
+    }
+
+
+def payment_update(event: OrderPaid, received_at: datetime) -> dict[str, Any]:
+    """UpdateItem: a waiting or pending order is (again) PENDING and paid; the stream filter
+    matches AWAITING_PAYMENT -> PENDING only, so an order in flight is not sent twice."""
+    return {
+        "Key": {KEY: {"S": order_key(event.instance_id, event.order_id)}},
+        "UpdateExpression": (
+            f"SET #status = :pending, paymentStatus = :paid, {PAYMENT_NOTICED} = :now, "
+            "updatedAt = :now"
+        ),
+        "ConditionExpression": "#status IN (:pending, :awaiting)",
+        "ExpressionAttributeNames": {"#status": STATUS},
+        "ExpressionAttributeValues": {
+            ":pending": {"S": OrderStatus.PENDING},
+            ":awaiting": {"S": OrderStatus.AWAITING_PAYMENT},
+            ":paid": {"S": event.payment_status},
+            ":now": {"S": timestamp(received_at)},
+        },
+    }
 
 
 def _line_attributes(line: LineItem) -> dict[str, AttributeValueTypeDef]:

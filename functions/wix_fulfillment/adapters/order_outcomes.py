@@ -17,6 +17,7 @@ from wix_fulfillment.adapters.boto3_dynamodb import conditional_check_failed, de
 from wix_fulfillment.adapters.order_item import (
     BEFORE_CREATE,
     KEY,
+    PAYMENT_NOTICED,
     REDRIVE_MARKER,
     STATUS,
     order_key,
@@ -66,6 +67,21 @@ class OrderOutcomesTable:
             order,
             OrderStatus.REJECTED,
             {"errorCode": {"S": code}, "lastError": {"S": message or code}},
+        )
+
+    def record_canceled(self, order: ApprovedOrder, reason: str) -> None:
+        self._settle(order, OrderStatus.CANCELED, {"statusReason": {"S": reason}})
+
+    def record_awaiting_payment(self, order: ApprovedOrder, looked_at: float) -> bool:
+        payment: dict[str, AttributeValueTypeDef] = (
+            {"paymentStatus": {"S": order.payment_status}} if order.payment_status else {}
+        )
+        return self._update(
+            order,
+            {STATUS: {"S": OrderStatus.AWAITING_PAYMENT}, **payment},
+            remove=(REDRIVE_MARKER,),
+            count=False,
+            unless_paid_after=timestamp(datetime.fromtimestamp(looked_at, UTC)),
         )
 
     def note_before_create(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> bool:
@@ -140,8 +156,10 @@ class OrderOutcomesTable:
         remove: Sequence[str],
         *,
         count: bool = True,
+        unless_paid_after: str | None = None,
     ) -> bool:
-        """Applies only while PENDING (False otherwise); ``count`` adds one to the attempts."""
+        """Applies only while PENDING (False otherwise); ``count`` adds one to the attempts;
+        ``unless_paid_after``: nor if Wix's payment event reached the order after that time."""
         values: dict[str, AttributeValueTypeDef] = {
             ":pending": {"S": OrderStatus.PENDING},
             ":now": {"S": timestamp(datetime.now(UTC))},
@@ -158,12 +176,18 @@ class OrderOutcomesTable:
             expression += " ADD attempts :one"
         if remove:
             expression += f" REMOVE {', '.join(remove)}"
+        condition = "#status = :pending"
+        if unless_paid_after is not None:
+            values[":looked"] = {"S": unless_paid_after}
+            condition += (
+                f" AND (attribute_not_exists({PAYMENT_NOTICED}) OR {PAYMENT_NOTICED} < :looked)"
+            )
         try:
             self._client.update_item(
                 TableName=self._table_name,
                 Key={KEY: {"S": order_key(order.instance_id, order.order_id)}},
                 UpdateExpression=expression,
-                ConditionExpression="#status = :pending",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )

@@ -14,6 +14,7 @@ DEFAULT_ORDER_RETENTION_DAYS: Final = 90
 DEFAULT_WIX_API_BASE_URL: Final = "https://www.wixapis.com"
 DEFAULT_FULFILLABLE_ITEM_TYPES: Final = "PHYSICAL"
 SHIPMENT_PROVIDERS: Final = ("none", "http")
+FULFILL_WHEN_CHOICES: Final = ("approved", "paid")
 
 
 class ConfigurationError(RuntimeError):
@@ -115,6 +116,9 @@ class FulfillmentSettings:
     fulfiller_id: str | None
     """Lines naming this fulfiller app are ours too (besides the merchant's own lines)."""
     fulfill_pickup_orders: bool
+    fulfill_when_paid: bool
+    """``FULFILL_WHEN=paid``: an unpaid order waits (``approved``, the default, ships cash on
+    delivery before payment)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> FulfillmentSettings:
@@ -136,6 +140,9 @@ class FulfillmentSettings:
         )
         if not item_types:
             raise ConfigurationError("environment variable FULFILLABLE_ITEM_TYPES names no type")
+        fulfill_when = environ.get("FULFILL_WHEN", "").strip().lower() or "approved"
+        if fulfill_when not in FULFILL_WHEN_CHOICES:
+            raise ConfigurationError("environment variable FULFILL_WHEN must be approved or paid")
         return cls(
             table_name=_required(environ, "TABLE_NAME"),
             wix=WixAppSettings.from_environment(environ),
@@ -144,4 +151,5 @@ class FulfillmentSettings:
             fulfillable_item_types=item_types,
             fulfiller_id=environ.get("FULFILLER_ID", "").strip() or None,
             fulfill_pickup_orders=_boolean(environ, "FULFILL_PICKUP_ORDERS", default=False),
+            fulfill_when_paid=fulfill_when == "paid",
         )

@@ -29,7 +29,8 @@ from wix_fulfillment.core.model import (
 
 
 class WixFulfillmentsClient:
-    """For one invocation (its deadline); the pool and token cache outlive it."""
+    """For one invocation (its deadline); the pool and token cache outlive it. Its session
+    serves the invocation's other Wix clients too (one transport, one deadline)."""
 
     def __init__(
         self,
@@ -53,7 +54,7 @@ class WixFulfillmentsClient:
             read_timeout=read_timeout,
             observe=observe,
         )
-        self._session = WixSession(
+        self.session = WixSession(
             transport, credentials, token_cache if token_cache is not None else TokenCache()
         )
 
@@ -63,7 +64,7 @@ class WixFulfillmentsClient:
         found: dict[str, list[ExistingFulfillment]] = {order_id: [] for order_id in order_ids}
         for start in range(0, len(order_ids), MAX_ORDERS_PER_CALL):
             chunk = list(order_ids[start : start + MAX_ORDERS_PER_CALL])
-            answer = self._session.call(
+            answer = self.session.call(
                 instance_id, "POST", "/ecom/v1/fulfillments/list-by-ids", {"orderIds": chunk}
             )
             try:
@@ -81,7 +82,7 @@ class WixFulfillmentsClient:
         """One bulk create; if Wix refuses the whole bulk, each order alone (to learn why)."""
         body = {"ordersWithFulfillments": [_bulk_entry(request) for request in requests]}
         try:
-            answer = self._session.call(
+            answer = self.session.call(
                 instance_id,
                 "POST",
                 "/ecom/v1/fulfillments/orders/bulk/create-fulfillments",
@@ -96,14 +97,14 @@ class WixFulfillmentsClient:
 
     def list_fulfillments(self, instance_id: str, order_id: str) -> dict[str, Any]:
         """Wix's List Fulfillments For Single Order, as Wix returns it."""
-        return self._session.call(
+        return self.session.call(
             instance_id, "GET", f"/ecom/v1/fulfillments/orders/{quote(order_id, safe='')}", None
         )
 
     def _create_one(self, instance_id: str, request: FulfillmentRequest) -> CreateResult:
         """Create Fulfillment for one order: Wix's 4xx here is its verdict on this order."""
         try:
-            answer = self._session.call(
+            answer = self.session.call(
                 instance_id,
                 "POST",
                 f"/ecom/v1/fulfillments/orders/{quote(request.order_id, safe='')}"

@@ -15,6 +15,9 @@ from typing import Final
 from wix_fulfillment.core.model import ApprovedOrder, ExistingFulfillment, FulfilledLine, LineItem
 
 ANY_ITEM_TYPE: Final = "*"
+PAID_STATUSES: Final = frozenset({"PAID", "PARTIALLY_REFUNDED", "FULLY_REFUNDED"})
+"""Payment statuses of an order Wix has taken the money for; refunded units are the line items'
+``refundQuantity``, never shipped whatever the policy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,11 @@ class FulfillmentPolicy:
     item_types: frozenset[str]
     fulfiller_id: str | None = None
     fulfill_pickup_orders: bool = False
+    fulfill_when_paid: bool = False
+    """Ship only orders Wix says are paid (``FULFILL_WHEN=paid``); else every approved order."""
+
+    def waits_for_payment(self, payment_status: str | None) -> bool:
+        return self.fulfill_when_paid and payment_status not in PAID_STATUSES
 
     def covers(self, line: LineItem) -> bool:
         return (

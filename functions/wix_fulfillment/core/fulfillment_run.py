@@ -7,7 +7,9 @@ has no idempotency key:
 - a create whose outcome is unknown is never sent again blindly: the next round lists the order's
   fulfillments and plans from what Wix has;
 - an order Wix refuses is refused twice, with a fresh listing in between, before it is REJECTED
-  (a refusal may be a passing error, or a race with someone else's fulfillment).
+  (a refusal may be a passing error, or a race with someone else's fulfillment);
+- the plan is made from the order as Wix has it now (canceled, refunded, paid since approval?),
+  read in bulk before labels and creates; a read that fails is a retry, never a guess.
 Rounds are spaced by a growing wait, within the invocation's deadline, so that a Wix or network
 problem of a few minutes is ridden out rather than spent on the stream's retries.
 """
@@ -18,7 +20,7 @@ import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final, TypeVar
 
@@ -41,6 +43,7 @@ from wix_fulfillment.core.model import (
     ShipmentProvider,
     TrackingUnavailable,
     WixFulfillments,
+    WixOrders,
     WixUnavailable,
     in_turn,
 )
@@ -54,12 +57,18 @@ MIN_SECONDS_FOR_A_LABEL: Final = 15.0
 OWN_LABEL_ALREADY_USED: Final = "TRACKING_NUMBER_ALREADY_EXISTS"
 """Wix's one documented create error: our carrier gives an order the same label again, so after
 a lost answer it means our own earlier create landed; the note before it stays."""
+APPROVED: Final = "APPROVED"
+CANCELED_AT_WIX: Final = frozenset({"CANCELED", "REJECTED"})
+"""Wix order statuses after which nothing may ship: canceled, or rejected (payment failed)."""
 
 
 class Outcome(StrEnum):
     FULFILLED = "fulfilled"
     SKIPPED = "skipped"
     REJECTED = "rejected"
+    CANCELED = "canceled"
+    AWAITING_PAYMENT = "awaiting payment"
+    """``FULFILL_WHEN=paid`` and not paid yet: Wix's payment event brings it back."""
     SETTLED_ELSEWHERE = "settled elsewhere"
     """Another run settled the order while this one worked on it: nothing to do or record."""
     RETRY = "retry"
@@ -76,6 +85,7 @@ class OrderResult:
 @dataclass(frozen=True, slots=True)
 class Collaborators:
     wix: WixFulfillments
+    orders: WixOrders
     shipments: ShipmentProvider
     outcomes: OrderOutcomes
     policy: FulfillmentPolicy
@@ -185,7 +195,7 @@ class _SiteRun:
             for order_id, pending in orders.items()
         }
         self.results: dict[str, OrderResult] = {}
-        self._settled: list[tuple[str, OrderResult, Callable[[], None]]] = []
+        self._settled: list[tuple[str, OrderResult, Callable[[], bool | None]]] = []
         """Decided, not yet recorded: recorded together at the end of each step."""
 
     def round(self, seconds_left: Callable[[], float]) -> None:
@@ -224,19 +234,50 @@ class _SiteRun:
         self.pending.clear()
 
     def _plan_round(self, seconds_left: Callable[[], float]) -> list[FulfillmentRequest]:
+        order_ids = list(self.pending)
+        looked_at = time.time()
         try:
-            existing = self._parts.wix.existing_fulfillments(self.instance_id, list(self.pending))
+            now = self._parts.orders.current_orders(self.instance_id, order_ids)
+        except WixUnavailable as error:
+            self._note_error(self.pending.values(), f"reading the orders failed: {error}")
+            return []
+        try:
+            existing = self._parts.wix.existing_fulfillments(self.instance_id, order_ids)
         except WixUnavailable as error:
             self._note_error(self.pending.values(), f"listing fulfillments failed: {error}")
             return []
         requests = []
+        policy = self._parts.policy
         for state in list(self.pending.values()):
             have = existing.get(state.order.order_id, ())
             state.existing_ids = frozenset(fulfillment.id for fulfillment in have)
-            policy = self._parts.policy
+            current = now.get(state.order.order_id)
+            if current is None:
+                state.last_error = "Wix did not return the order when asked for it"
+                continue
+            state.order = replace(
+                state.order,
+                line_items=current.line_items,
+                payment_status=current.payment_status,
+                pickup=current.pickup,
+            )
+            ours = self._ours(state, have)
+            if ours:
+                # Our own create landed although its answer was lost (or the run died).
+                self._settle_fulfilled(state, ours)
+                continue
+            if current.status in CANCELED_AT_WIX:
+                self._settle_canceled(state, f"{current.status.lower()} at Wix")
+                continue
+            if current.status != APPROVED:
+                state.last_error = f"the order is {current.status} at Wix"
+                continue
             lines = remaining_lines(policy.lines_of(state.order), have, policy)
             if not lines:
-                self._settle_nothing_left(state, have)
+                self._settle_skipped(state, have)
+                continue
+            if policy.waits_for_payment(current.payment_status):
+                self._settle_awaiting_payment(state, looked_at)
                 continue
             if seconds_left() < MIN_SECONDS_FOR_A_LABEL:
                 state.last_error = "ran out of time before its tracking info"
@@ -249,20 +290,40 @@ class _SiteRun:
             requests.append(FulfillmentRequest(state.order.order_id, lines, tracking))
         return requests
 
-    def _settle_nothing_left(self, state: _OrderState, have: Sequence[ExistingFulfillment]) -> None:
+    @staticmethod
+    def _ours(state: _OrderState, have: Sequence[ExistingFulfillment]) -> list[str]:
+        """Fulfillments beyond those noted before our last create: that create's."""
+        before = state.ids_before_create
+        if before is None:
+            return []
+        return [fulfillment.id for fulfillment in have if fulfillment.id not in before]
+
+    def _settle_fulfilled(self, state: _OrderState, ids: Sequence[str]) -> None:
+        outcomes, order = self._parts.outcomes, state.order
+        self._settle(state, Outcome.FULFILLED, "", lambda: outcomes.record_fulfilled(order, ids))
+
+    def _settle_skipped(self, state: _OrderState, have: Sequence[ExistingFulfillment]) -> None:
         ids = [fulfillment.id for fulfillment in have]
         outcomes, order = self._parts.outcomes, state.order
-        before = state.ids_before_create
-        ours = [i for i in ids if i not in before] if before is not None else []
-        if ours:
-            # Our own create landed although its answer was lost (or the run died).
-            self._settle(
-                state, Outcome.FULFILLED, "", lambda: outcomes.record_fulfilled(order, ours)
-            )
-            return
         reason = nothing_to_fulfill(order, self._parts.policy)
         self._settle(
             state, Outcome.SKIPPED, reason, lambda: outcomes.record_skipped(order, reason, ids)
+        )
+
+    def _settle_canceled(self, state: _OrderState, reason: str) -> None:
+        outcomes, order = self._parts.outcomes, state.order
+        self._settle(
+            state, Outcome.CANCELED, reason, lambda: outcomes.record_canceled(order, reason)
+        )
+
+    def _settle_awaiting_payment(self, state: _OrderState, looked_at: float) -> None:
+        outcomes, order = self._parts.outcomes, state.order
+        detail = f"payment status {order.payment_status or 'unknown'}"
+        self._settle(
+            state,
+            Outcome.AWAITING_PAYMENT,
+            detail,
+            lambda: outcomes.record_awaiting_payment(order, looked_at),
         )
 
     def _noted(self, requests: Sequence[FulfillmentRequest]) -> list[FulfillmentRequest]:
@@ -316,9 +377,8 @@ class _SiteRun:
     def _settle_created(self, state: _OrderState, result: CreateResult) -> None:
         outcomes, order = self._parts.outcomes, state.order
         if result.created:
-            new_ids = [i for i in result.fulfillment_ids if i not in state.existing_ids]
-            self._settle(
-                state, Outcome.FULFILLED, "", lambda: outcomes.record_fulfilled(order, new_ids)
+            self._settle_fulfilled(
+                state, [i for i in result.fulfillment_ids if i not in state.existing_ids]
             )
             return
         code, message = result.error_code or "UNKNOWN", result.error_message or ""
@@ -335,7 +395,11 @@ class _SiteRun:
             )
 
     def _settle(
-        self, state: _OrderState, outcome: Outcome, detail: str, record: Callable[[], None]
+        self,
+        state: _OrderState,
+        outcome: Outcome,
+        detail: str,
+        record: Callable[[], bool | None],
     ) -> None:
         """Wix is done with the order; its record is written at the end of the step."""
         del self.pending[state.order.order_id]
@@ -344,12 +408,14 @@ class _SiteRun:
     def _record_settled(self) -> None:
         """If recording fails the order is retried (and re-listed) later."""
         settled, self._settled = self._settled, []
-        failures = self._parts.concurrently(
+        answers = self._parts.concurrently(
             [functools.partial(_failure_or, record) for _, _, record in settled]
         )
-        for (order_id, result, _), failure in zip(settled, failures, strict=True):
-            if isinstance(failure, RecordingFailed):
-                result = OrderResult(Outcome.RETRY, f"outcome not recorded: {failure}")
+        for (order_id, result, _), answer in zip(settled, answers, strict=True):
+            if isinstance(answer, RecordingFailed):
+                result = OrderResult(Outcome.RETRY, f"outcome not recorded: {answer}")
+            elif answer is False:
+                result = OrderResult(Outcome.RETRY, "its record changed meanwhile: looked at again")
             self.results[order_id] = result
 
     @staticmethod

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
 
 MAX_ORDERS_PER_CALL: Final = 100
-"""Wix's limit for both list-by-ids and bulk create."""
+"""Wix's limit for list-by-ids, bulk create and a page of Search Orders."""
 _T = TypeVar("_T")
 
 
@@ -39,6 +39,41 @@ class ApprovedOrder:
     payment_status: str | None = None
     pickup: bool = False
     """The buyer picks the order up: nothing to ship."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCanceled:
+    """Wix's order canceled event: a waiting order must never ship, nor a late approval store it."""
+
+    instance_id: str
+    order_id: str
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPaid:
+    """Wix's payment status event, when the new status says Wix has the money."""
+
+    instance_id: str
+    order_id: str
+    event_id: str
+    payment_status: str
+
+
+OrderEvent = ApprovedOrder | OrderCanceled | OrderPaid
+
+
+@dataclass(frozen=True, slots=True)
+class OrderNow:
+    """The order as Wix has it when the worker looks: the plan is made from it, never from the
+    stored snapshot, which is the approval's and may be stale (canceled, refunded, paid since)."""
+
+    order_id: str
+    status: str
+    """Wix's order status: ``APPROVED``, ``CANCELED``, ..."""
+    payment_status: str | None
+    pickup: bool
+    line_items: tuple[LineItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +168,16 @@ class OrderStore(Protocol):
         """Store the order unless one with its key exists; True when this call stored it."""
         ...
 
+    def cancel(self, event: OrderCanceled) -> bool:
+        """Mark the order CANCELED unless it is settled (a tombstone if it is not stored yet, so
+        a late approval stores nothing); True when this call changed it."""
+        ...
+
+    def note_payment(self, event: OrderPaid) -> bool:
+        """An order waiting for payment becomes PENDING again, one in flight is told; True when
+        this call changed a stored order."""
+        ...
+
 
 class WixFulfillments(Protocol):
     def existing_fulfillments(
@@ -142,6 +187,12 @@ class WixFulfillments(Protocol):
     def create_fulfillments(
         self, instance_id: str, requests: Sequence[FulfillmentRequest]
     ) -> Sequence[CreateResult]: ...
+
+
+class WixOrders(Protocol):
+    def current_orders(self, instance_id: str, order_ids: Sequence[str]) -> Mapping[str, OrderNow]:
+        """The orders as Wix has them now; an order Wix does not return is left out."""
+        ...
 
 
 class ShipmentProvider(Protocol):
@@ -160,6 +211,13 @@ class OrderOutcomes(Protocol):
     ) -> None: ...
 
     def record_rejected(self, order: ApprovedOrder, code: str, message: str) -> None: ...
+
+    def record_canceled(self, order: ApprovedOrder, reason: str) -> None: ...
+
+    def record_awaiting_payment(self, order: ApprovedOrder, looked_at: float) -> bool:
+        """False when Wix's payment event reached the order after ``looked_at`` (the epoch time
+        Wix was asked): what Wix said may be stale, so the order is looked at again."""
+        ...
 
     def note_before_create(self, order: ApprovedOrder, fulfillment_ids: Sequence[str]) -> bool:
         """What Wix has for the order, written before a create; False when the order is no

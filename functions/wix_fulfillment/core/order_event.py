@@ -1,4 +1,5 @@
-"""Parse and validate the Wix "Order Approved" event; project the order to what fulfillment needs.
+"""Parse and validate Wix's order events (approved, canceled, payment status updated); project the
+order to what fulfillment needs.
 
 Wix nests JSON inside strings: the verified JWT's ``data`` claim is a JSON string whose own ``data``
 field is another JSON string, the event envelope. Only the compact projection of the order leaves
@@ -12,9 +13,22 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, TypeGuard
 
-from wix_fulfillment.core.model import ApprovedOrder, IgnoredEvent, LineItem
+from wix_fulfillment.core.model import (
+    ApprovedOrder,
+    IgnoredEvent,
+    LineItem,
+    OrderCanceled,
+    OrderEvent,
+    OrderNow,
+    OrderPaid,
+)
 
 ORDER_APPROVED_EVENT_TYPE: Final = "wix.ecom.v1.order_approved"
+ORDER_CANCELED_EVENT_TYPE: Final = "wix.ecom.v1.order_canceled"
+PAYMENT_STATUS_UPDATED_EVENT_TYPE: Final = "wix.ecom.v1.order_payment_status_updated"
+ORDER_EVENT_TYPES: Final = frozenset(
+    {ORDER_APPROVED_EVENT_TYPE, ORDER_CANCELED_EVENT_TYPE, PAYMENT_STATUS_UPDATED_EVENT_TYPE}
+)
 ORDER_ENTITY_FQDN: Final = "wix.ecom.v1.order"
 APPROVED_SLUG: Final = "approved"
 MAX_LINE_ITEMS: Final = 300
@@ -40,8 +54,8 @@ class MalformedEvent(ValueError):
     """
 
 
-def parse_webhook_claims(claims: Mapping[str, Any]) -> ApprovedOrder | IgnoredEvent:
-    """Turn the verified JWT claims into an order to store, or a reason to ignore the event."""
+def parse_webhook_claims(claims: Mapping[str, Any]) -> OrderEvent | IgnoredEvent:
+    """Turn the verified JWT claims into an order event to apply, or a reason to ignore it."""
     data = claims.get("data")
     if not isinstance(data, str):
         raise MalformedEvent("the token's 'data' claim must be a string")
@@ -49,8 +63,8 @@ def parse_webhook_claims(claims: Mapping[str, Any]) -> ApprovedOrder | IgnoredEv
     event_type = webhook.get("eventType")
     if not isinstance(event_type, str):
         raise MalformedEvent("'eventType' must be a string")
-    if event_type != ORDER_APPROVED_EVENT_TYPE:
-        return IgnoredEvent(event_type, "not an order approved event")
+    if event_type not in ORDER_EVENT_TYPES:
+        return IgnoredEvent(event_type, "not an order event this app acts on")
     instance_id = _guid(webhook.get("instanceId"), "instanceId")
     inner_data = webhook.get("data")
     if not isinstance(inner_data, str):
@@ -61,15 +75,33 @@ def parse_webhook_claims(claims: Mapping[str, Any]) -> ApprovedOrder | IgnoredEv
         raise MalformedEvent("'triggeredByAnonymizeRequest' must be true or false")
     if anonymize:
         return IgnoredEvent(event_type, "triggered by an anonymize request")
-    return _approved_order(instance_id, envelope)
+    event_id, order = _event_order(envelope)
+    if event_type == ORDER_CANCELED_EVENT_TYPE:
+        return OrderCanceled(instance_id, order["id"], event_id)
+    if event_type == PAYMENT_STATUS_UPDATED_EVENT_TYPE:
+        status = _optional_name(order.get("paymentStatus"), "paymentStatus")
+        if not status:
+            raise MalformedEvent("'actionEvent.body.order.paymentStatus' must be a string")
+        return OrderPaid(instance_id, order["id"], event_id, status)
+    if envelope.get("slug") != APPROVED_SLUG:
+        raise MalformedEvent(f"'slug' must be {APPROVED_SLUG!r}")
+    return ApprovedOrder(
+        instance_id=instance_id,
+        order_id=order["id"],
+        event_id=event_id,
+        order_number=_optional_text(order.get("number"), "order number"),
+        event_time=_optional_text(envelope.get("eventTime"), "eventTime"),
+        line_items=_line_items(order.get("lineItems")),
+        payment_status=_optional_name(order.get("paymentStatus"), "paymentStatus"),
+        pickup=_is_pickup(order),
+    )
 
 
-def _approved_order(instance_id: str, envelope: Mapping[str, Any]) -> ApprovedOrder:
+def _event_order(envelope: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """The event id and the order of an order event's envelope (``actionEvent.body.order``)."""
     event_id = _guid(envelope.get("id"), "id")
     if envelope.get("entityFqdn") != ORDER_ENTITY_FQDN:
         raise MalformedEvent(f"'entityFqdn' must be {ORDER_ENTITY_FQDN!r}")
-    if envelope.get("slug") != APPROVED_SLUG:
-        raise MalformedEvent(f"'slug' must be {APPROVED_SLUG!r}")
     entity_id = _guid(envelope.get("entityId"), "entityId")
     order = _mapping(
         _mapping(envelope.get("actionEvent"), "actionEvent").get("body"), "actionEvent.body"
@@ -77,15 +109,22 @@ def _approved_order(instance_id: str, envelope: Mapping[str, Any]) -> ApprovedOr
     order = _mapping(order.get("order"), "actionEvent.body.order")
     if order.get("id") != entity_id:
         raise MalformedEvent("'entityId' must equal 'actionEvent.body.order.id'")
-    return ApprovedOrder(
-        instance_id=instance_id,
-        order_id=entity_id,
-        event_id=event_id,
-        order_number=_optional_text(order.get("number"), "order number"),
-        event_time=_optional_text(envelope.get("eventTime"), "eventTime"),
-        line_items=_line_items(order.get("lineItems")),
+    return event_id, order
+
+
+def order_now(order: object) -> OrderNow:
+    """An order as Wix's Orders API returns it, projected like the webhook's (no buyer data)."""
+    order = _mapping(order, "order")
+    order_id = _guid(order.get("id"), "id")
+    status = _optional_name(order.get("status"), "status")
+    if not status:
+        raise MalformedEvent("'status' must be a non-empty string")
+    return OrderNow(
+        order_id=order_id,
+        status=status,
         payment_status=_optional_name(order.get("paymentStatus"), "paymentStatus"),
         pickup=_is_pickup(order),
+        line_items=_line_items(order.get("lineItems")),
     )
 
 

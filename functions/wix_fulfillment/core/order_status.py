@@ -1,4 +1,5 @@
-"""An order's status moves forward only: PENDING, then exactly one terminal status."""
+"""An order's status moves forward only: PENDING (or AWAITING_PAYMENT, which a payment turns back
+into PENDING), then exactly one terminal status."""
 
 from enum import StrEnum
 
@@ -6,9 +7,13 @@ from enum import StrEnum
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
     """Stored by the webhook; the fulfillment worker has not finished with it."""
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    """``FULFILL_WHEN=paid`` and Wix says the order is not paid: Wix's payment event takes it up."""
     FULFILLED = "FULFILLED"
     """Wix accepted the fulfillment for every remaining shippable unit."""
     SKIPPED = "SKIPPED"
     """Nothing left to fulfill (digital items, already fulfilled at Wix)."""
     REJECTED = "REJECTED"
     """Wix refused the fulfillment with a permanent error, recorded with its code."""
+    CANCELED = "CANCELED"
+    """Canceled at Wix before it was fulfilled: nothing bought, nothing created."""

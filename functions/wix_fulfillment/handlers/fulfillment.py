@@ -1,6 +1,7 @@
 """FulfillmentFunction: the orders table's stream to Wix fulfillments.
 
-The event source mapping (template.yaml) delivers only new PENDING orders and redriven ones. The
+The event source mapping (template.yaml) delivers only new PENDING orders, redriven ones, and
+orders a payment took out of AWAITING_PAYMENT. The
 answer lists, by sequence number, the records whose orders were not settled
 (``ReportBatchItemFailures``): the stream retries from the first of them, and after the
 configured retries hands them to the dead-letter queue.
@@ -37,6 +38,8 @@ OUTCOME_METRICS: Final = {
     Outcome.FULFILLED: "FulfillmentsCreated",
     Outcome.SKIPPED: "FulfillmentsSkipped",
     Outcome.REJECTED: "FulfillmentsRejected",
+    Outcome.CANCELED: "OrdersCanceled",
+    Outcome.AWAITING_PAYMENT: "OrdersAwaitingPayment",
     Outcome.SETTLED_ELSEWHERE: "OrdersSettledElsewhere",
     Outcome.RETRY: "OrdersRetried",
 }
@@ -81,8 +84,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def seconds_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
 
+    wix = parts.wix.client(seconds_left, observe_wix_call)
     collaborators = Collaborators(
-        wix=parts.wix.client(seconds_left, observe_wix_call),
+        wix=wix,
+        orders=parts.wix.orders(wix),
         shipments=parts.shipments,
         outcomes=parts.outcomes,
         policy=parts.policy,

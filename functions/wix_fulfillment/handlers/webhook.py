@@ -1,8 +1,8 @@
 """WebhookFunction: API Gateway HTTP API (payload v2) ``POST /webhooks/wix`` from Wix.
 
-Answers, as Wix and its retries need them: 200 accepted / duplicate / ignored, 400 malformed
-content in a verified token, 401 bad token, 413 oversized body, 503 only when the order could
-not be stored (so that Wix retries and nothing is lost).
+Answers, as Wix and its retries need them: 200 accepted / duplicate / applied / unchanged /
+ignored, 400 malformed content in a verified token, 401 bad token, 413 oversized body, 503 only
+when the order could not be stored (so that Wix retries and nothing is lost).
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from wix_fulfillment.adapters.wix_webhook import InvalidToken
 from wix_fulfillment.bootstrap import webhook_parts
 from wix_fulfillment.core.intake import IntakeOutcome, take_in
-from wix_fulfillment.core.model import ApprovedOrder, OrderStoreUnavailable
+from wix_fulfillment.core.model import (
+    ApprovedOrder,
+    IgnoredEvent,
+    OrderCanceled,
+    OrderPaid,
+    OrderStoreUnavailable,
+)
 from wix_fulfillment.core.order_event import MalformedEvent
 from wix_fulfillment.handlers.observability import entry_point, logger_and_metrics
 from wix_fulfillment.handlers.responses import json_response
@@ -31,7 +37,11 @@ OUTCOME_METRICS: Final = {
     IntakeOutcome.ACCEPTED: "WebhooksAccepted",
     IntakeOutcome.DUPLICATE: "WebhooksDuplicate",
     IntakeOutcome.IGNORED: "WebhooksIgnored",
+    IntakeOutcome.APPLIED: "WebhooksApplied",
+    IntakeOutcome.UNCHANGED: "WebhooksUnchanged",
 }
+_EVENT_NAMES: Final = {ApprovedOrder: "order", OrderCanceled: "cancel", OrderPaid: "payment"}
+"""Log lines read "order accepted", "cancel applied", "payment unchanged"."""
 
 parts = webhook_parts()
 """Built once per execution environment, during Lambda's init phase."""
@@ -59,14 +69,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="WebhooksNotStored", unit=MetricUnit.Count, value=1)
         return json_response(503, {"error": "order could not be stored, retry later"})
     metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
-    if isinstance(result.event, ApprovedOrder):
-        order = result.event
+    if not isinstance(result.event, IgnoredEvent):
+        applied = result.event
         logger.info(
-            f"order {result.outcome}",
+            f"{_EVENT_NAMES[type(applied)]} {result.outcome}",
             extra={
-                "instance_id": order.instance_id,
-                "order_id": order.order_id,
-                "event_id": order.event_id,
+                "instance_id": applied.instance_id,
+                "order_id": applied.order_id,
+                "event_id": applied.event_id,
             },
         )
     else:
