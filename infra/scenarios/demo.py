@@ -28,7 +28,7 @@ from wix_fulfillment.adapters.wix_fulfillments import WixFulfillmentsClient
 from wix_fulfillment.adapters.wix_tokens import WixCredentials
 
 SETTLE_TIMEOUT_SECONDS: Final = 90.0
-TERMINAL_STATUSES: Final = frozenset({"FULFILLED", "SKIPPED", "REJECTED"})
+TERMINAL_STATUSES: Final = frozenset({"FULFILLED", "SKIPPED", "REJECTED", "CANCELED"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,20 @@ def place_demo_orders(wix: SandboxClient) -> list[PlacedOrder]:
         generate={"kind": "physical", "lineItems": 2, "quantity": 2},
         prefulfilled=[{"id": line_item_id(1), "quantity": 1}],
     )
+    # Changed at Wix after approval, before the worker looks: the approval webhook goes after.
+    place(
+        other_site, "canceled after approval", generate={"kind": "physical"}, deliver_webhook=False
+    )
+    wix.change_order(placed[-1].order_id, status="CANCELED")
+    place(
+        other_site,
+        "1 of 3 units refunded after approval",
+        generate={"kind": "physical", "quantity": 3},
+        deliver_webhook=False,
+    )
+    wix.change_order(placed[-1].order_id, refunds={line_item_id(1): 1})
+    for order in placed[-2:]:
+        wix.send_webhooks(order.order_id, same_event=False)
     return placed
 
 
@@ -125,7 +139,8 @@ def run_demo(stack: LocalStack) -> int:
     unsettled = sum(n for status, n in counts.items() if status not in TERMINAL_STATUSES)
     print(
         f"\ndemo: {len(orders)} orders approved, {counts['FULFILLED']} fulfilled,"
-        f" {counts['SKIPPED']} skipped, {duplicates} duplicate fulfillments"
+        f" {counts['SKIPPED']} skipped, {counts['CANCELED']} canceled,"
+        f" {duplicates} duplicate fulfillments"
         + (f", {unsettled} NOT SETTLED" if unsettled else "")
         + (f", {counts['REJECTED']} rejected" if counts["REJECTED"] else "")
     )
