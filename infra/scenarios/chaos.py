@@ -33,7 +33,7 @@ FULFILLMENT_FAULTS: Final = {
     "timeoutSeconds": 2.0,
     "dropRate": 0.02,
 }
-FAULTY_ENDPOINTS: Final = ("token", "listByIds", "bulkCreate", "create")
+FAULTY_ENDPOINTS: Final = ("token", "searchOrders", "listByIds", "bulkCreate", "create")
 # Most bulk creates are carried out and answered a second late: the window a kill lands in.
 LATE_BULK_CREATES: Final = {"lateRate": 0.75, "lateSeconds": 1.0}
 WORKER_KILLS: Final = 6
@@ -45,7 +45,10 @@ ORDERS_PER_GROUP: Final = 10
 DYNAMODB_PAUSE_SECONDS: Final = 3.0
 # Wix's resend schedule / 600: its first minute is 0.1 s, its first hour 6 s.
 RESEND_COMPRESSION: Final = 600.0
-TERMINAL: Final = frozenset({"FULFILLED", "SKIPPED", "REJECTED"})
+CHANGED_AFTER_APPROVAL_SHARE: Final = 0.15
+"""Groups of orders canceled, or refunded in part, at Wix after approval and before the worker
+looks (their webhooks held until then)."""
+TERMINAL: Final = frozenset({"FULFILLED", "SKIPPED", "REJECTED", "CANCELED"})
 
 
 @dataclass
@@ -62,6 +65,8 @@ class ChaosReport:
     wix_calls: dict[str, dict[str, int]] = field(default_factory=dict)
     faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)
     rejected_over_fulfillments: int = 0
+    canceled_after_approval: int = 0
+    refunded_after_approval: int = 0
     misattributed: int = 0
     """FULFILLED without exactly our fulfillments, or not FULFILLED although we made one."""
     fulfilled_by_others: int = 0
@@ -95,6 +100,9 @@ class ChaosReport:
             f"  lost {self.lost}, units fulfilled twice {self.over_fulfilled_units},"
             f" units left unfulfilled {self.unfulfilled_units},"
             f" over-fulfillments Wix refused {self.rejected_over_fulfillments}",
+            f"  changed at Wix after approval: {self.canceled_after_approval} canceled,"
+            f" {self.refunded_after_approval} refunded in part (no canceled or refunded unit may"
+            " ship: counted as fulfilled twice)",
             f"  misattributed orders {self.misattributed}"
             f" ({self.fulfilled_by_others} orders had someone else's fulfillment first);"
             f" worker kills {self.worker_kills}"
@@ -113,10 +121,11 @@ def place_orders(
     count: int,
     chooser: random.Random,
     others: dict[str, set[str]],
+    report: ChaosReport,
 ) -> int:
     """Orders in groups of one shape, each webhook sent 1 to 4 times, shuffled; of some groups
     someone else shipped the first line before the webhook (``others``: order id to those
-    fulfillments' ids)."""
+    fulfillments' ids); some groups are canceled or refunded in part after approval."""
     placed = 0
     while placed < count:
         group = min(ORDERS_PER_GROUP, count - placed)
@@ -126,6 +135,8 @@ def place_orders(
         kind = chooser.choice(["physical", "physical", "mixed", "digital"])
         quantity = chooser.randint(1, 5)
         prefulfilled = kind == "physical" and chooser.random() < OTHERS_FULFILL_SHARE
+        changed = not prefulfilled and chooser.random() < CHANGED_AFTER_APPROVAL_SHARE
+        held = prefulfilled or changed
         delivery = {
             "copies": copies,
             "concurrentCopies": concurrent,
@@ -141,9 +152,19 @@ def place_orders(
                 "count": group,
             },
             prefulfilled=[{"id": line_item_id(1), "quantity": quantity}] if prefulfilled else None,
-            delivery=None if prefulfilled else delivery,
-            deliver_webhook=not prefulfilled,
+            delivery=None if held else delivery,
+            deliver_webhook=not held,
         )
+        if changed:
+            for order in created["orders"]:
+                if chooser.random() < 0.5:
+                    wix.change_order(order["id"], status="CANCELED")
+                    report.canceled_after_approval += 1
+                else:
+                    wix.change_order(order["id"], refunds={order["lineItems"][0]["id"]: 1})
+                    report.refunded_after_approval += 1
+            for order in created["orders"]:
+                wix.send_webhooks(order["id"], same_event=False, delivery=delivery)
         if prefulfilled:
             # Noted before any webhook, so the worker cannot have fulfilled any of them yet.
             for order in created["orders"]:
@@ -232,14 +253,14 @@ def run_chaos(
         workers = [stack.functions[mapping.function_id] for mapping in stack.wiring.stream_mappings]
         with WorkerKiller(workers, stack.wix, worker_kills, seed) as killer:
             first_part = orders // 3
-            place_orders(wix, sites, first_part, chooser, others)
+            place_orders(wix, sites, first_part, chooser, others, report)
             stack.dynamodb.pause()
             try:
-                place_orders(wix, sites, orders // 3, chooser, others)
+                place_orders(wix, sites, orders // 3, chooser, others, report)
                 time.sleep(DYNAMODB_PAUSE_SECONDS)
             finally:
                 stack.dynamodb.resume()
-            place_orders(wix, sites, orders - 2 * (orders // 3), chooser, others)
+            place_orders(wix, sites, orders - 2 * (orders // 3), chooser, others, report)
             wix.wait_for_deliveries(timeout=300)
             items = settled_items(stack, orders, timeout=600)
         report.worker_kills = killer.after_create + killer.at_random
@@ -304,8 +325,10 @@ def _check_orders(
         for fulfillment in view["fulfillments"]:
             for line in fulfillment["lineItems"]:
                 fulfilled[line["id"]] += line["quantity"]
+        canceled = view["order"]["status"] == "CANCELED"
         for line in view["order"]["lineItems"]:
-            wanted = line["quantity"] if line["physicalProperties"]["shippable"] else 0
+            shippable = line["physicalProperties"]["shippable"] and not canceled
+            wanted = line["quantity"] - line.get("refundQuantity", 0) if shippable else 0
             report.over_fulfilled_units += max(fulfilled[line["id"]] - wanted, 0)
             report.unfulfilled_units += max(wanted - fulfilled[line["id"]], 0)
 
