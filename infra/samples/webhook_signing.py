@@ -35,6 +35,11 @@ def order_approved_envelope(
     }
 
 
+def wix_json(value: Any) -> str:
+    """JSON as Wix writes it inside its webhooks: indented, a space before each colon."""
+    return json.dumps(value, indent=2, separators=(",", " : "))
+
+
 def wix_webhook_claims(
     envelope: Mapping[str, Any],
     *,
@@ -43,14 +48,17 @@ def wix_webhook_claims(
     expires_at: int,
     event_type: str = ORDER_APPROVED_EVENT_TYPE,
     identity: Mapping[str, Any] = ANONYMOUS_IDENTITY,
+    pretty: bool = False,
 ) -> dict[str, Any]:
+    """``pretty``: the nested JSON strings written as Wix writes them (``wix_json``)."""
+    dumps = wix_json if pretty else json.dumps
     webhook = {
         "eventType": event_type,
         "instanceId": instance_id,
-        "data": json.dumps(envelope),
-        "identity": json.dumps(identity),
+        "data": dumps(envelope),
+        "identity": dumps(identity),
     }
-    return {"data": json.dumps(webhook), "iat": issued_at, "exp": expires_at}
+    return {"data": dumps(webhook), "iat": issued_at, "exp": expires_at}
 
 
 def sign_wix_webhook(claims: Mapping[str, Any], private_key: RSAPrivateKey | bytes | str) -> str:

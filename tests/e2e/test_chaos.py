@@ -30,7 +30,8 @@ def test_a_hundred_orders_through_duplicates_faults_worker_kills_and_a_frozen_da
     assert report.faults_injected, "faults were injected"
     assert report.misattributed == 0
     assert report.fulfilled_by_others > 0
-    assert report.canceled_after_approval > 0 and report.refunded_after_approval > 0
+    assert report.canceled_after_approval > 0
+    assert report.refunded_after_approval > 0
     assert report.statuses["CANCELED"] == report.canceled_after_approval
     assert report.kills_while_a_create_answer_was_held > 0, "some kills fell after a create"
     lines = log_lines(tmp_path) + stack_lines

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from infra.samples.webhook_signing import wix_json
 from tests.support.lambda_functions import Handler
 from tests.support.webhooks import (
     INSTANCE_ID,
@@ -425,11 +426,6 @@ def test_a_key_given_as_one_line_of_base64_starts_the_function(
     assert answer(response) == (200, {"status": "accepted"})
 
 
-def wix_pretty(value: Any) -> str:
-    """JSON as Wix writes it in its webhooks: indented, a space before each colon."""
-    return json.dumps(value, indent=2, separators=(",", " : "))
-
-
 def test_a_pretty_printed_300_line_order_of_5_mb_is_stored(
     webhook_handler: Handler, webhook_keys: KeyPair, dynamodb: DynamoDBClient, orders_table: str
 ) -> None:
@@ -450,7 +446,7 @@ def test_a_pretty_printed_300_line_order_of_5_mb_is_stored(
     now = int(time.time())
     webhook = {"eventType": "wix.ecom.v1.order_approved", "instanceId": INSTANCE_ID}
     claims = {
-        "data": wix_pretty(webhook | {"data": wix_pretty(envelope)}),
+        "data": wix_json(webhook | {"data": wix_json(envelope)}),
         "iat": now,
         "exp": now + 3600,
     }
