@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from infra.wix_sandbox import SandboxClient, WixSandbox
+from tests.sandbox.tracking import new_fedex
 from tests.support.sandbox import access_token
-from tests.support.wix_http import WixHttp, fedex, line
+from tests.support.wix_http import WixHttp, line
 
 
 def generated(control: SandboxClient, site: str, **spec: Any) -> str:
@@ -21,7 +22,7 @@ def entry(order_id: str, *fulfillments: dict[str, Any]) -> dict[str, Any]:
 
 
 def shipment(*lines: dict[str, Any]) -> dict[str, Any]:
-    return {"lineItems": list(lines), "trackingInfo": fedex()}
+    return {"lineItems": list(lines), "trackingInfo": new_fedex()}
 
 
 def test_bulk_create_answers_each_order_in_wixs_result_shape(

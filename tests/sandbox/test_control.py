@@ -7,6 +7,7 @@ import urllib3
 
 from infra.samples.dev_data import sample_flow_order, seed_envelope
 from infra.wix_sandbox import SandboxClient, WixSandbox
+from tests.sandbox.tracking import new_fedex
 from tests.support.sandbox import FIRST_LINE_ITEM, SAMPLE_FLOW_ORDER_ID, access_token
 from tests.support.webhooks import SEED_ORDER_ID
 from tests.support.wix_http import WixHttp, fedex, line
@@ -85,7 +86,7 @@ def test_an_order_can_start_partly_fulfilled(
     assert order["fulfillmentStatus"] == "PARTIALLY_FULFILLED"
     [existing] = wix.list_one(token, order["id"]).body["orderWithFulfillments"]["fulfillments"]
     assert existing["lineItems"] == [{"id": FIRST_LINE_ITEM, "quantity": 2}]
-    over = wix.create(token, order["id"], {"lineItems": [line(1, 2)], "trackingInfo": fedex()})
+    over = wix.create(token, order["id"], {"lineItems": [line(1, 2)], "trackingInfo": new_fedex()})
     assert over.status == 400
 
 
@@ -146,8 +147,8 @@ def test_the_stats_count_calls_per_endpoint_and_status(
     wix: WixHttp, control: SandboxClient, site: str, token: str
 ) -> None:
     order_id = control.create_order(site, generate={})["id"]
-    wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": fedex()})
-    wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": fedex()})
+    wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": new_fedex()})
+    wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": new_fedex()})
     wix.list_one("not a token", order_id)
 
     stats = control.stats()
@@ -167,7 +168,7 @@ def test_the_stats_count_each_sites_calls_to_wixs_api(
     other = control.create_site()
     other_token = access_token(wix, sandbox, other)
     order_id = control.create_order(site, generate={"quantity": 3})["id"]
-    shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
+    shipment = {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()}
     fulfillment_id = wix.create(token, order_id, shipment).body["fulfillmentId"]
     wix.bulk_create(token, [{"orderId": order_id, "fulfillments": [shipment]}])
     wix.update(token, order_id, fulfillment_id, {"trackingInfo": fedex("2")})

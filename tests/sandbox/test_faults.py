@@ -12,8 +12,9 @@ import urllib3
 
 from infra.wix_sandbox import FaultSpec, SandboxClient, SandboxControlError, WixSandbox
 from infra.wix_sandbox.clock import ManualClock
+from tests.sandbox.tracking import new_fedex
 from tests.support.sandbox import MakeSandbox, access_token
-from tests.support.wix_http import WixHttp, fedex, line
+from tests.support.wix_http import WixHttp, line
 
 MIXED_FAULTS: dict[str, dict[str, float]] = {
     "create": {
@@ -47,8 +48,11 @@ def big_order(control: SandboxClient, site: str) -> str:
 
 def create_outcomes(wix: WixHttp, token: str, order_id: str, count: int) -> list[str]:
     impatient = WixHttp(wix.base_url, timeout=PATIENCE_SECONDS)
-    shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
-    return [outcome(lambda: impatient.create(token, order_id, shipment)) for _ in range(count)]
+    return [outcome(lambda: impatient.create(token, order_id, shipment())) for _ in range(count)]
+
+
+def shipment() -> dict[str, Any]:
+    return {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()}
 
 
 def stats_once_counted(control: SandboxClient, endpoint: str, calls: int) -> dict[str, Any]:
@@ -127,7 +131,7 @@ def test_commit_then_drop_creates_the_fulfillment_but_answers_nothing(
     control.set_faults({"create": {"dropRate": 1.0}})
 
     with pytest.raises(urllib3.exceptions.ProtocolError):
-        wix.create(token, big_order, {"lineItems": [line(1, 1)], "trackingInfo": fedex()})
+        wix.create(token, big_order, {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()})
 
     assert len(wix.list_one(token, big_order).body["orderWithFulfillments"]["fulfillments"]) == 1
 
@@ -139,7 +143,7 @@ def test_a_timeout_holds_the_request_then_closes_without_an_answer(
     started = time.monotonic()
 
     with pytest.raises(urllib3.exceptions.ProtocolError):
-        wix.create(token, big_order, {"lineItems": [line(1, 1)], "trackingInfo": fedex()})
+        wix.create(token, big_order, {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()})
 
     assert time.monotonic() - started >= 0.25
     assert control.order(big_order)["fulfillments"] == []
@@ -258,9 +262,8 @@ def test_a_late_answer_comes_after_the_create_has_committed(
 ) -> None:
     control.set_faults({"create": {"lateRate": 1.0, "lateSeconds": 1.0}})
     answers: list[int] = []
-    shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
     caller = threading.Thread(
-        target=lambda: answers.append(wix.create(token, big_order, shipment).status)
+        target=lambda: answers.append(wix.create(token, big_order, shipment()).status)
     )
     caller.start()
     deadline = time.monotonic() + 10
@@ -284,14 +287,13 @@ def test_timed_faults_end_after_their_seconds(make_sandbox: MakeSandbox) -> None
     site = control.create_site()
     order_id = control.create_order(site, generate={"quantity": 10})["id"]
     token = access_token(wix, sandbox, site)
-    shipment = {"lineItems": [line(1, 1)], "trackingInfo": fedex()}
     control.set_faults({"create": {"errorRate": 1.0, "errorStatus": 503, "forSeconds": 60}})
 
-    during = [wix.create(token, order_id, shipment).status for _ in range(3)]
+    during = [wix.create(token, order_id, shipment()).status for _ in range(3)]
     clock.advance(59.9)
-    at_the_end = wix.create(token, order_id, shipment).status
+    at_the_end = wix.create(token, order_id, shipment()).status
     clock.advance(0.1)
-    after = [wix.create(token, order_id, shipment).status for _ in range(2)]
+    after = [wix.create(token, order_id, shipment()).status for _ in range(2)]
 
     assert (during, at_the_end, after) == ([503] * 3, 503, [200] * 2)
     assert len(control.order(order_id)["fulfillments"]) == 2

@@ -9,6 +9,7 @@ import pytest
 
 from infra.samples.dev_data import sample_flow_order
 from infra.wix_sandbox import SandboxClient, WixSandbox
+from tests.sandbox.tracking import new_fedex
 from tests.support.sandbox import (
     FIRST_LINE_ITEM,
     SAMPLE_FLOW_ORDER_ID,
@@ -74,7 +75,10 @@ def test_the_order_id_the_sdk_also_puts_in_the_body_is_accepted(
     answer = wix.call(
         "POST",
         f"{FULFILLMENTS}/orders/{order_id}/create-fulfillment",
-        {"orderId": order_id, "fulfillment": {"lineItems": [line(1, 1)], "trackingInfo": fedex()}},
+        {
+            "orderId": order_id,
+            "fulfillment": {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()},
+        },
         token=token,
     )
 
@@ -190,7 +194,9 @@ def test_custom_info_instead_of_tracking_info(
     custom = {"fieldsData": {"courier": "bike"}}
 
     both = wix.create(
-        token, order_id, {"lineItems": [line(1, 1)], "trackingInfo": fedex(), "customInfo": custom}
+        token,
+        order_id,
+        {"lineItems": [line(1, 1)], "trackingInfo": new_fedex(), "customInfo": custom},
     )
     custom_only = wix.create(token, order_id, {"lineItems": [line(1, 1)], "customInfo": custom})
 
@@ -234,14 +240,14 @@ def test_another_instances_token_neither_sees_nor_touches_the_order(
     wix: WixHttp, sandbox: WixSandbox, control: SandboxClient, site: str, token: str
 ) -> None:
     order_id = physical_order(control, site)
-    created = wix.create(token, order_id, {"lineItems": [line(1, 1)], "trackingInfo": fedex()})
+    created = wix.create(token, order_id, {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()})
     fulfillment_id = created.body["fulfillmentId"]
     before = control.order(order_id)
     stranger = access_token(wix, sandbox, control.create_site())
 
     answers = [
         wix.list_one(stranger, order_id),
-        wix.create(stranger, order_id, {"lineItems": [line(2, 1)], "trackingInfo": fedex()}),
+        wix.create(stranger, order_id, {"lineItems": [line(2, 1)], "trackingInfo": new_fedex()}),
         wix.update(stranger, order_id, fulfillment_id, {"trackingInfo": fedex("666")}),
         wix.delete(stranger, order_id, fulfillment_id),
     ]
@@ -262,11 +268,11 @@ def test_over_fulfillment_is_refused_and_changes_nothing(
     wix: WixHttp, sandbox: WixSandbox, control: SandboxClient, site: str, token: str
 ) -> None:
     order_id = physical_order(control, site, quantity=3)
-    wix.create(token, order_id, {"lineItems": [line(1, 2)], "trackingInfo": fedex()})
+    wix.create(token, order_id, {"lineItems": [line(1, 2)], "trackingInfo": new_fedex()})
     before = control.order(order_id)
 
     answer = wix.create(
-        token, order_id, {"lineItems": [line(2, 1), line(1, 2)], "trackingInfo": fedex()}
+        token, order_id, {"lineItems": [line(2, 1), line(1, 2)], "trackingInfo": new_fedex()}
     )
 
     assert answer.status == 400
@@ -280,10 +286,12 @@ def test_an_omitted_quantity_means_all_that_remains(
     wix: WixHttp, control: SandboxClient, site: str, token: str
 ) -> None:
     order_id = physical_order(control, site, line_items=1, quantity=5)
-    wix.create(token, order_id, {"lineItems": [line(1, 2)], "trackingInfo": fedex()})
+    wix.create(token, order_id, {"lineItems": [line(1, 2)], "trackingInfo": new_fedex()})
 
-    rest = wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": fedex()})
-    nothing_left = wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": fedex()})
+    rest = wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": new_fedex()})
+    nothing_left = wix.create(
+        token, order_id, {"lineItems": [line(1)], "trackingInfo": new_fedex()}
+    )
 
     assert rest.body["orderWithFulfillments"]["fulfillments"][1]["lineItems"] == [
         {"id": FIRST_LINE_ITEM, "quantity": 3}
@@ -301,7 +309,7 @@ def test_a_quantity_outside_1_to_100000_is_a_validation_error(
     answer = wix.create(
         token,
         order_id,
-        {"lineItems": [{"id": FIRST_LINE_ITEM, "quantity": quantity}], "trackingInfo": fedex()},
+        {"lineItems": [{"id": FIRST_LINE_ITEM, "quantity": quantity}], "trackingInfo": new_fedex()},
     )
 
     assert answer.status == 400
@@ -314,7 +322,7 @@ def test_line_items_must_belong_to_the_order(
     order_id = physical_order(control, site, line_items=2)
 
     answer = wix.create(
-        token, order_id, {"lineItems": [line(1, 1), line(3, 1)], "trackingInfo": fedex()}
+        token, order_id, {"lineItems": [line(1, 1), line(3, 1)], "trackingInfo": new_fedex()}
     )
 
     assert answer.status == 400
@@ -328,12 +336,18 @@ def test_a_fulfillment_has_1_to_300_line_items_each_listed_once(
     order_id = physical_order(control, site, line_items=301, quantity=1)
 
     too_many = wix.create(
-        token, order_id, {"lineItems": [line(n) for n in range(1, 302)], "trackingInfo": fedex()}
+        token,
+        order_id,
+        {"lineItems": [line(n) for n in range(1, 302)], "trackingInfo": new_fedex()},
     )
-    none = wix.create(token, order_id, {"lineItems": [], "trackingInfo": fedex()})
-    twice = wix.create(token, order_id, {"lineItems": [line(1), line(1)], "trackingInfo": fedex()})
+    none = wix.create(token, order_id, {"lineItems": [], "trackingInfo": new_fedex()})
+    twice = wix.create(
+        token, order_id, {"lineItems": [line(1), line(1)], "trackingInfo": new_fedex()}
+    )
     most = wix.create(
-        token, order_id, {"lineItems": [line(n) for n in range(1, 301)], "trackingInfo": fedex()}
+        token,
+        order_id,
+        {"lineItems": [line(n) for n in range(1, 301)], "trackingInfo": new_fedex()},
     )
 
     assert too_many.violated_fields == ["fulfillment.lineItems"]
@@ -350,12 +364,56 @@ def test_only_approved_orders_get_fulfillments(
     order_id = physical_order(control, site)
     control.set_order_status(order_id, status)
 
-    answer = wix.create(token, order_id, {"lineItems": [line(1, 1)], "trackingInfo": fedex()})
+    answer = wix.create(token, order_id, {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()})
 
     assert answer.status == 400
     assert answer.error_code == "ORDER_NOT_APPROVED"
     assert fulfillments_of(control, order_id) == []
     assert wix.list_one(token, order_id).status == 200
+
+
+def test_a_tracking_number_the_order_already_has_is_wixs_409_and_creates_nothing(
+    wix: WixHttp, control: SandboxClient, site: str, token: str
+) -> None:
+    order_id = control.create_order(site, generate={"kind": "physical", "lineItems": 2})["id"]
+    other_id = physical_order(control, site)
+    label = fedex("777000111")
+    first = wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": label})
+
+    again = wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": label})
+    other_lines = wix.create(token, order_id, {"lineItems": [line(2)], "trackingInfo": label})
+    bulk = wix.bulk_create(
+        token,
+        [
+            {
+                "orderId": order_id,
+                "fulfillments": [{"lineItems": [line(2)], "trackingInfo": label}],
+            },
+            {
+                "orderId": other_id,
+                "fulfillments": [{"lineItems": [line(1)], "trackingInfo": label}],
+            },
+        ],
+    )
+
+    assert first.status == 200
+    for answer in (again, other_lines):
+        assert (answer.status, answer.error_code) == (409, "TRACKING_NUMBER_ALREADY_EXISTS")
+    refused, accepted = (result["itemMetadata"] for result in bulk.body["results"])
+    assert refused["error"]["code"] == "TRACKING_NUMBER_ALREADY_EXISTS"
+    assert accepted["success"] is True  # another order may carry the same number
+    assert len(fulfillments_of(control, order_id)) == 1
+
+
+def test_a_create_beyond_the_remaining_quantity_stays_a_400_with_a_new_number(
+    wix: WixHttp, control: SandboxClient, site: str, token: str
+) -> None:
+    order_id = physical_order(control, site)
+    wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": new_fedex()})
+
+    beyond = wix.create(token, order_id, {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()})
+
+    assert (beyond.status, beyond.error_code) == (400, "FULFILLMENT_QUANTITY_EXCEEDED")
 
 
 def test_the_fulfillment_status_follows_the_shippable_quantities(
@@ -366,7 +424,7 @@ def test_the_fulfillment_status_follows_the_shippable_quantities(
 
     for item, quantity in ((1, 1), (1, 1), (2, 2)):
         answer = wix.create(
-            token, order_id, {"lineItems": [line(item, quantity)], "trackingInfo": fedex()}
+            token, order_id, {"lineItems": [line(item, quantity)], "trackingInfo": new_fedex()}
         )
         assert answer.status == 200
         statuses.append(status_of(control, order_id))
@@ -380,7 +438,7 @@ def test_digital_line_items_do_not_hold_back_the_fulfillment_status(
     mixed = control.create_order(site, generate={"kind": "mixed", "lineItems": 2, "quantity": 1})
     digital = control.create_order(site, generate={"kind": "digital", "lineItems": 3})
 
-    answer = wix.create(token, mixed["id"], {"lineItems": [line(1)], "trackingInfo": fedex()})
+    answer = wix.create(token, mixed["id"], {"lineItems": [line(1)], "trackingInfo": new_fedex()})
 
     assert mixed["fulfillmentStatus"] == "NOT_FULFILLED"
     assert answer.status == 200
@@ -402,7 +460,8 @@ def test_update_changes_the_tracking_info_but_not_the_line_items(
         {"trackingInfo": {"trackingNumber": "2", "shippingProvider": "ups"}},
     )
     moved = wix.update(token, order_id, fulfillment_id, {"lineItems": [line(2, 1)]})
-    unknown = wix.update(token, order_id, UNKNOWN_ORDER_ID, {"trackingInfo": fedex()})
+    not_a_list = wix.update(token, order_id, fulfillment_id, {"lineItems": 3})
+    unknown = wix.update(token, order_id, UNKNOWN_ORDER_ID, {"trackingInfo": new_fedex()})
 
     assert updated.status == 200
     [fulfillment] = updated.body["orderWithFulfillments"]["fulfillments"]
@@ -413,6 +472,7 @@ def test_update_changes_the_tracking_info_but_not_the_line_items(
         "trackingLink": "https://www.ups.com/track?tracknum=2",
     }
     assert moved.violated_fields == ["fulfillment.lineItems"]
+    assert (not_a_list.status, not_a_list.violated_fields) == (400, ["fulfillment.lineItems"])
     assert unknown.status == 404
     assert unknown.error_code == "FULFILLMENT_NOT_FOUND"
     assert fulfillments_of(control, order_id) == [fulfillment]
@@ -422,7 +482,7 @@ def test_delete_removes_the_fulfillment_and_recomputes_the_status(
     wix: WixHttp, control: SandboxClient, site: str, token: str
 ) -> None:
     order_id = physical_order(control, site, line_items=1, quantity=1)
-    created = wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": fedex()})
+    created = wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": new_fedex()})
     assert status_of(control, order_id) == "FULFILLED"
 
     deleted = wix.delete(token, order_id, created.body["fulfillmentId"])
@@ -433,7 +493,8 @@ def test_delete_removes_the_fulfillment_and_recomputes_the_status(
     assert status_of(control, order_id) == "NOT_FULFILLED"
     assert again.status == 404
     assert (
-        wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": fedex()}).status == 200
+        wix.create(token, order_id, {"lineItems": [line(1)], "trackingInfo": new_fedex()}).status
+        == 200
     )
 
 
@@ -441,7 +502,7 @@ def test_list_by_ids_answers_the_callers_orders_with_their_fulfillments(
     wix: WixHttp, control: SandboxClient, site: str, token: str
 ) -> None:
     first, second = physical_order(control, site), physical_order(control, site)
-    wix.create(token, first, {"lineItems": [line(1, 1)], "trackingInfo": fedex()})
+    wix.create(token, first, {"lineItems": [line(1, 1)], "trackingInfo": new_fedex()})
 
     answer = wix.list_by_ids(token, [first, second, UNKNOWN_ORDER_ID, first])
 
