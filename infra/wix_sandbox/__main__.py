@@ -19,6 +19,7 @@ from infra.wix_sandbox.config import (
     DEFAULT_RATE_LIMIT_PER_MINUTE,
     DEFAULT_TOKEN_LIFETIME_SECONDS,
     DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
+    DEFAULT_WEBHOOK_TOKEN_LIFETIME_SECONDS,
     LOOPBACK_HOST,
     SandboxConfig,
     listen_host,
@@ -46,8 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
     add("--token-lifetime", type=float, default=DEFAULT_TOKEN_LIFETIME_SECONDS, metavar="SECONDS")
     add("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT_PER_MINUTE, metavar="PER_MINUTE")
     add("--rate-limit-window", type=float, default=60.0, metavar="SECONDS")
-    add("--webhook-url", help="where order_approved webhooks go (a loopback http:// URL)")
+    add("--webhook-url", help="where the webhooks go (a loopback http:// URL)")
     add("--webhook-timeout", type=float, default=DEFAULT_WEBHOOK_TIMEOUT_SECONDS, metavar="SECONDS")
+    add(
+        "--webhook-token-lifetime",
+        type=float,
+        default=DEFAULT_WEBHOOK_TOKEN_LIFETIME_SECONDS,
+        metavar="SECONDS",
+        help="exp - iat of the webhooks' tokens (default 3600000, as Wix's; 0: no exp at all)",
+    )
+    add(
+        "--compact-webhook-json",
+        action="store_true",
+        help="write the webhooks' nested JSON compact (Wix pretty-prints it)",
+    )
     add(
         "--resend-compression",
         type=float,
@@ -83,6 +96,8 @@ def config_from_arguments(arguments: argparse.Namespace) -> SandboxConfig:
         if arguments.webhook_url is None
         else loopback_webhook_url(arguments.webhook_url),
         webhook_timeout_seconds=arguments.webhook_timeout,
+        webhook_token_lifetime_seconds=arguments.webhook_token_lifetime or None,
+        webhook_pretty_json=not arguments.compact_webhook_json,
         resend_compression=arguments.resend_compression,
         private_key_pem=None
         if arguments.private_key is None

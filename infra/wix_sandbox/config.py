@@ -17,6 +17,8 @@ DEFAULT_TOKEN_LIFETIME_SECONDS: Final = 14_400.0
 DEFAULT_RATE_LIMIT_PER_MINUTE: Final = 200
 DEFAULT_WEBHOOK_TIMEOUT_SECONDS: Final = 1.25
 DEFAULT_CARRIER_PROVIDER: Final = "fedex"
+# exp - iat of genuine webhook tokens seen in public (1,000 h).
+DEFAULT_WEBHOOK_TOKEN_LIFETIME_SECONDS: Final = 3_600_000.0
 
 
 def listen_host(host: str) -> str:
@@ -40,7 +42,9 @@ class SandboxConfig:
     ``resend_compression`` divides Wix's webhook resend schedule (3600 turns its first minute into
     1/60 s). ``rate_limit_window_seconds`` stays 60 for Wix's "per minute" and is shorter only to
     watch a limit recover in a sandbox process (in-process tests step a ``ManualClock``).
-    ``private_key_pem`` None means a fresh RSA key pair at start.
+    ``private_key_pem`` None means a fresh RSA key pair at start. ``webhook_token_lifetime_seconds``
+    None signs webhooks without ``exp``; ``webhook_pretty_json`` False writes their nested JSON
+    compact instead of as Wix does.
     """
 
     port: int = 0
@@ -52,6 +56,8 @@ class SandboxConfig:
     rate_limit_window_seconds: float = 60.0
     webhook_url: str | None = None
     webhook_timeout_seconds: float = DEFAULT_WEBHOOK_TIMEOUT_SECONDS
+    webhook_token_lifetime_seconds: float | None = DEFAULT_WEBHOOK_TOKEN_LIFETIME_SECONDS
+    webhook_pretty_json: bool = True
     resend_compression: float = 1.0
     private_key_pem: bytes | None = None
     fault_seed: int = 0

@@ -18,7 +18,13 @@ from infra.wix_sandbox.config import SandboxConfig
 from infra.wix_sandbox.errors import validation_error
 from infra.wix_sandbox.faults import FaultInjector, parse_fault_plan
 from infra.wix_sandbox.fulfillment_rules import APPROVED, MAX_QUANTITY
-from infra.wix_sandbox.order_factory import MAX_GENERATED_LINE_ITEMS, OrderKind, generated_order
+from infra.wix_sandbox.order_factory import (
+    MAX_GENERATED_LINE_ITEMS,
+    OTHER_FULFILLER_ID,
+    OrderKind,
+    OrderTraits,
+    generated_order,
+)
 from infra.wix_sandbox.orders import Orders
 from infra.wix_sandbox.parsing import (
     NOT_A_JSON_OBJECT,
@@ -29,6 +35,7 @@ from infra.wix_sandbox.parsing import (
     known_settings,
     optional_json_object,
     positive_number,
+    whole_number,
 )
 from infra.wix_sandbox.rate_limit import SlidingWindowRateLimiter
 from infra.wix_sandbox.routing import Handler, Route
@@ -36,13 +43,19 @@ from infra.wix_sandbox.server import Request, Response
 from infra.wix_sandbox.sites import Sites
 from infra.wix_sandbox.stats import Stats
 from infra.wix_sandbox.webhooks import (
+    ORDER_EVENT_SLUGS,
     Delivery,
     DeliveryPlan,
+    EventType,
     WebhookDispatcher,
+    WebhookEvent,
     loopback_webhook_url,
 )
 
 CONTROL_PREFIX: Final = "/_sandbox"
+_CHANGE_SETTINGS: Final = frozenset(
+    {"status", "paymentStatus", "refunds", "deliverWebhook", "delivery"}
+)
 MAX_GENERATED_ORDERS: Final = 1000
 MAX_WAIT_SECONDS: Final = 120.0
 FIRST_ORDER_NUMBER: Final = 10001
@@ -53,6 +66,20 @@ _SETTINGS: Final = frozenset(
         "resendCompression",
         "carrierProvider",
         "tokenLifetimeSeconds",
+        "webhookTokenLifetimeSeconds",
+        "webhookPrettyJson",
+    }
+)
+_GENERATE_SETTINGS: Final = frozenset(
+    {
+        "kind",
+        "lineItems",
+        "quantity",
+        "count",
+        "paymentStatus",
+        "pickup",
+        "otherFulfillerLines",
+        "fulfillerId",
     }
 )
 
@@ -93,12 +120,14 @@ class ControlApi:
             _route("PATCH", "/config", "config", self._change_config),
             _route("GET", "/sites", "sites", self._site_ids),
             _route("POST", "/sites", "sites", self._create_site),
+            _route("DELETE", "/sites/(?P<instance_id>[^/]+)", "sites", self._remove_site),
             _route("GET", "/orders", "orders", self._order_summaries),
             _route("POST", "/orders", "orders", self._create_orders),
             _route("GET", order, "order", self._order),
             _route("PATCH", order, "order", self._change_order),
             _route("POST", f"{order}/webhooks", "webhooks", self._send_webhooks),
             _route("GET", "/deliveries", "deliveries", self._deliveries),
+            _route("POST", "/webhooks/lose", "webhooks", self._lose_webhooks),
             _route("POST", "/tokens/expire", "tokens", self._expire_tokens),
             _route("GET", "/faults", "faults", self._describe_faults),
             _route("POST", "/faults", "faults", self._set_faults),
@@ -125,6 +154,8 @@ class ControlApi:
                 "tokenLifetimeSeconds": self._sites.token_lifetime_seconds,
                 "resendCompression": self._dispatcher.compression,
                 "webhookTimeoutSeconds": self._dispatcher.timeout_seconds,
+                "webhookTokenLifetimeSeconds": self._dispatcher.token_lifetime_seconds,
+                "webhookPrettyJson": self._dispatcher.pretty_json,
                 "carrierProvider": self._carrier.provider,
                 "faultSeed": self._config.fault_seed,
             },
@@ -146,6 +177,15 @@ class ControlApi:
             self._sites.token_lifetime_seconds = positive_number(
                 changes["tokenLifetimeSeconds"], "tokenLifetimeSeconds"
             )
+        if "webhookTokenLifetimeSeconds" in changes:
+            lifetime = changes["webhookTokenLifetimeSeconds"]
+            self._dispatcher.token_lifetime_seconds = (
+                None
+                if lifetime is None
+                else positive_number(lifetime, "webhookTokenLifetimeSeconds")
+            )
+        if "webhookPrettyJson" in changes:
+            self._dispatcher.pretty_json = flag(changes["webhookPrettyJson"], "webhookPrettyJson")
         if "carrierProvider" in changes:
             provider = changes["carrierProvider"]
             if not isinstance(provider, str) or not 1 <= len(provider) <= 100:
@@ -157,17 +197,51 @@ class ControlApi:
         return Response.json(200, {"instanceIds": self._sites.instance_ids()})
 
     def _create_site(self, request: Request, parameters: Mapping[str, str]) -> Response:
-        instance_id = optional_json_object(request.json()).get("instanceId")
+        """Install the app on a site; with ``deliverWebhook``, Wix's App Instance Installed
+        webhook is sent (``originInstanceId``: the site it was duplicated from)."""
+        body = optional_json_object(request.json())
+        instance_id, origin = body.get("instanceId"), body.get("originInstanceId")
         if instance_id is not None and not isinstance(instance_id, str):
             raise validation_error("instanceId", "must be a GUID")
-        return Response.json(201, {"instanceId": self._sites.create(instance_id)})
+        if origin is not None and not is_guid(origin):
+            raise validation_error("originInstanceId", "must be a GUID")
+        deliver = flag(body.get("deliverWebhook", False), "deliverWebhook")
+        plan = DeliveryPlan.from_json(body.get("delivery"))
+        installed = self._sites.create(instance_id)
+        deliveries: list[dict[str, Any]] = []
+        if deliver:
+            data = {"appId": self._config.app_id}
+            if origin is not None:
+                data["originInstanceId"] = origin
+            event = self._dispatcher.app_event(EventType.APP_INSTALLED, installed, data)
+            deliveries = self._deliver([event], plan)
+        return Response.json(201, {"instanceId": installed, "deliveries": deliveries})
+
+    def _remove_site(self, request: Request, parameters: Mapping[str, str]) -> Response:
+        """Uninstall the app (its tokens refused from now on) and send App Instance Removed,
+        unless ``deliverWebhook`` is false."""
+        body = optional_json_object(request.json())
+        deliver = flag(body.get("deliverWebhook", True), "deliverWebhook")
+        plan = DeliveryPlan.from_json(body.get("delivery"))
+        instance_id = parameters["instance_id"]
+        self._sites.remove(instance_id)
+        deliveries: list[dict[str, Any]] = []
+        if deliver:
+            event = self._dispatcher.app_event(
+                EventType.APP_REMOVED, instance_id, {"appId": self._config.app_id}
+            )
+            deliveries = self._deliver([event], plan)
+        return Response.json(200, {"instanceId": instance_id, "deliveries": deliveries})
 
     def _order_summaries(self, request: Request, parameters: Mapping[str, str]) -> Response:
         summaries = self._orders.summaries(request.query.get("instanceId"))
         return Response.json(200, {"orders": summaries})
 
     def _create_orders(self, request: Request, parameters: Mapping[str, str]) -> Response:
-        """Store orders (given, or generated) and deliver order_approved for the APPROVED ones."""
+        """Store orders (given, or generated) and deliver order_approved for the APPROVED ones:
+        ``holdWebhook`` makes the event but keeps it (``POST orders/{id}/webhooks`` sends it
+        later, after a payment or cancellation, say); ``loseWebhooks`` loses every webhook of
+        these orders for good."""
         body = _body(request)
         given, generate = body.get("order"), body.get("generate")
         if (given is None) == (generate is None):
@@ -178,22 +252,30 @@ class ControlApi:
             raise validation_error("eventId", "a GUID, for a single order only")
         plan = DeliveryPlan.from_json(body.get("delivery"))
         deliver = flag(body.get("deliverWebhook", True), "deliverWebhook")
+        hold = flag(body.get("holdWebhook", False), "holdWebhook")
+        lose = flag(body.get("loseWebhooks", False), "loseWebhooks")
         instance_id = body.get("instanceId")
         stored = [
             self._orders.add(instance_id, document, body.get("prefulfilled"))
             for document in documents
         ]
+        if lose:
+            self._dispatcher.lose([order["id"] for order in stored])
         deliveries: list[dict[str, Any]] = []
         approved = [order for order in stored if order["status"] == APPROVED]
-        if deliver and approved and self._dispatcher.webhook_url is not None:
+        if (deliver or hold) and approved:
             events = [
                 self._dispatcher.new_event(str(instance_id), order, event_id) for order in approved
             ]
-            deliveries = [_delivery_reference(d) for d in self._dispatcher.deliver(events, plan)]
+            if hold:
+                self._dispatcher.hold(events)
+            else:
+                deliveries = self._deliver(events, plan)
         return Response.json(201, {"orders": stored, "deliveries": deliveries})
 
     def _generated_orders(self, spec: object) -> list[dict[str, Any]]:
         settings = json_object(spec, "generate", NOT_A_JSON_OBJECT)
+        known_settings(settings, _GENERATE_SETTINGS, "generate")
         try:
             kind = OrderKind(settings.get("kind", OrderKind.PHYSICAL.value))
         except ValueError as error:
@@ -210,8 +292,9 @@ class ControlApi:
             raise validation_error("generate.quantity", f"at most {MAX_QUANTITY}")
         if orders > MAX_GENERATED_ORDERS:
             raise validation_error("generate.count", f"at most {MAX_GENERATED_ORDERS}")
+        traits = _order_traits(settings, line_items)
         return [
-            generated_order(kind, line_items, quantity, next(self._order_numbers))
+            generated_order(kind, line_items, quantity, next(self._order_numbers), traits)
             for _ in range(orders)
         ]
 
@@ -219,27 +302,89 @@ class ControlApi:
         return Response.json(200, self._orders.view(parameters["order_id"]))
 
     def _change_order(self, request: Request, parameters: Mapping[str, str]) -> Response:
-        return Response.json(
-            200, {"order": self._orders.change(parameters["order_id"], _body(request))}
-        )
+        """Change an order as its merchant or buyer would, and send what Wix sends for it:
+        Order Canceled when it is canceled now, Order Payment Status Updated when its payment
+        status changed (a refund changes it too); ``deliverWebhook`` false sends nothing (the
+        events are kept: ``POST orders/{id}/webhooks`` sends them later)."""
+        body = _body(request)
+        known_settings(body, _CHANGE_SETTINGS, "body")
+        deliver = flag(body.get("deliverWebhook", True), "deliverWebhook")
+        plan = DeliveryPlan.from_json(body.get("delivery"))
+        change = self._orders.change(parameters["order_id"], body)
+        events = []
+        if change.canceled:
+            events.append(
+                self._dispatcher.order_event(
+                    EventType.ORDER_CANCELED,
+                    change.instance_id,
+                    change.order,
+                    {"restockAllItems": False},
+                )
+            )
+        if change.previous_payment_status is not None:
+            events.append(
+                self._dispatcher.order_event(
+                    EventType.ORDER_PAYMENT_STATUS_UPDATED,
+                    change.instance_id,
+                    change.order,
+                    {"previousPaymentStatus": change.previous_payment_status},
+                )
+            )
+        deliveries: list[dict[str, Any]] = []
+        if deliver:
+            deliveries = self._deliver(events, plan)
+        else:
+            self._dispatcher.hold(events)
+        return Response.json(200, {"order": change.order, "deliveries": deliveries})
 
     def _send_webhooks(self, request: Request, parameters: Mapping[str, str]) -> Response:
-        """Deliver an order's event again (``sameEvent``: the same event id and bytes) or anew."""
+        """Deliver an order's latest event of a type (``eventType``, Order Approved unless told)
+        again, or a held one (``sameEvent``: the same event id and bytes); or a new approval of
+        the order as it is now (``sameEvent`` false)."""
         settings = optional_json_object(request.json())
         same_event = flag(settings.get("sameEvent", True), "sameEvent")
         plan = DeliveryPlan.from_json(settings.get("delivery"))
+        try:
+            event_type = EventType(settings.get("eventType", EventType.ORDER_APPROVED.value))
+        except ValueError as error:
+            kinds = ", ".join(ORDER_EVENT_SLUGS)
+            raise validation_error("eventType", f"one of {kinds}") from error
+        if event_type not in ORDER_EVENT_SLUGS:
+            raise validation_error("eventType", "an order event")
         order_id = parameters["order_id"]
         if same_event:
-            event = self._dispatcher.latest_event(order_id)
-        else:
+            event = self._dispatcher.latest_event(order_id, event_type)
+        elif event_type is EventType.ORDER_APPROVED:
             instance_id, order = self._orders.owner(order_id)
             event = self._dispatcher.new_event(instance_id, order)
+        else:
+            raise validation_error("sameEvent", "only an approval is made anew")
         deliveries = self._dispatcher.deliver([event], plan)
         return Response.json(202, {"deliveries": [_delivery_reference(d) for d in deliveries]})
 
+    def _lose_webhooks(self, request: Request, parameters: Mapping[str, str]) -> Response:
+        """``{"orderIds": [...]}``: these orders' webhooks are lost for good from now on (pending
+        ones not resent, later ones never sent); the orders themselves stay at Wix."""
+        order_ids = _body(request).get("orderIds")
+        if not isinstance(order_ids, list) or not all(is_guid(each) for each in order_ids):
+            raise validation_error("orderIds", "must list order ids (GUIDs)")
+        return Response.json(200, {"pendingLost": self._dispatcher.lose(order_ids)})
+
+    def _deliver(self, events: list[WebhookEvent], plan: DeliveryPlan) -> list[dict[str, Any]]:
+        """Send events when a webhook URL is set; without one there is nobody to tell, and the
+        events are kept to be sent later."""
+        if not events:
+            return []
+        if self._dispatcher.webhook_url is None:
+            self._dispatcher.hold(events)
+            return []
+        return [_delivery_reference(d) for d in self._dispatcher.deliver(events, plan)]
+
     def _deliveries(self, request: Request, parameters: Mapping[str, str]) -> Response:
-        """``?orderId=&eventId=&waitSeconds=``: with a wait, answers once they have settled."""
+        """``?orderId=&eventId=&instanceId=&waitSeconds=``: with a wait, answers once they have
+        settled."""
         order_id, event_id = request.query.get("orderId"), request.query.get("eventId")
+        instance_id = request.query.get("instanceId")
         wait = request.query.get("waitSeconds")
         settled = True
         if wait is not None:
@@ -247,8 +392,8 @@ class ControlApi:
                 seconds = min(float(wait), MAX_WAIT_SECONDS)
             except ValueError as error:
                 raise validation_error("waitSeconds", "must be a number") from error
-            settled = self._dispatcher.wait_settled(order_id, event_id, seconds)
-        deliveries = self._dispatcher.deliveries(order_id, event_id)
+            settled = self._dispatcher.wait_settled(order_id, event_id, seconds, instance_id)
+        deliveries = self._dispatcher.deliveries(order_id, event_id, instance_id)
         settled = settled and all(delivery["state"] != "pending" for delivery in deliveries)
         return Response.json(200, {"settled": settled, "deliveries": deliveries})
 
@@ -315,9 +460,25 @@ def _body(request: Request) -> Mapping[str, Any]:
     return json_object(request.json(), "body", NOT_A_JSON_OBJECT)
 
 
-def _delivery_reference(delivery: Delivery) -> dict[str, str]:
+def _delivery_reference(delivery: Delivery) -> dict[str, Any]:
     return {
         "deliveryId": delivery.delivery_id,
         "eventId": delivery.event.event_id,
-        "orderId": str(delivery.event.order["id"]),
+        "eventType": delivery.event.event_type.value,
+        "orderId": delivery.event.order_id,
+        "state": delivery.state.value,
     }
+
+
+def _order_traits(settings: Mapping[str, Any], line_items: int) -> OrderTraits:
+    payment = settings.get("paymentStatus", "PAID")
+    if not isinstance(payment, str) or not payment:
+        raise validation_error("generate.paymentStatus", "a payment status, e.g. NOT_PAID")
+    others = settings.get("otherFulfillerLines", 0)
+    if not whole_number(others, 0, line_items):
+        raise validation_error("generate.otherFulfillerLines", f"0 to {line_items}")
+    fulfiller = settings.get("fulfillerId", OTHER_FULFILLER_ID)
+    if not isinstance(fulfiller, str) or not fulfiller:
+        raise validation_error("generate.fulfillerId", "a fulfiller (app) id")
+    pickup = flag(settings.get("pickup", False), "generate.pickup")
+    return OrderTraits(payment, pickup, others, fulfiller)

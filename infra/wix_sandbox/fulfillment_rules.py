@@ -22,6 +22,7 @@ from infra.wix_sandbox.parsing import json_object, listed, whole_number
 from infra.wix_sandbox.tracking import known_tracking_link
 
 APPROVED: Final = "APPROVED"
+CANCELED: Final = "CANCELED"
 ORDER_STATUSES: Final = frozenset({"INITIALIZED", "APPROVED", "CANCELED", "PENDING", "REJECTED"})
 NOT_FULFILLED: Final = "NOT_FULFILLED"
 PARTIALLY_FULFILLED: Final = "PARTIALLY_FULFILLED"

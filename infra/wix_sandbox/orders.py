@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from infra.wix_sandbox import errors
@@ -20,6 +21,8 @@ from infra.wix_sandbox.clock import iso_timestamp_after
 from infra.wix_sandbox.errors import WixApiError, application_error, validation_error
 from infra.wix_sandbox.fulfillment_rules import (
     APPROVED,
+    CANCELED,
+    MAX_QUANTITY,
     ORDER_STATUSES,
     FulfillmentRequest,
     Order,
@@ -33,7 +36,7 @@ from infra.wix_sandbox.fulfillment_rules import (
     update_changes,
 )
 from infra.wix_sandbox.order_search import search_page
-from infra.wix_sandbox.parsing import is_guid, json_object, listed, require_guid
+from infra.wix_sandbox.parsing import is_guid, json_object, listed, require_guid, whole_number
 from infra.wix_sandbox.sites import Sites
 from infra.wix_sandbox.stats import Stats
 
@@ -42,6 +45,17 @@ MAX_ORDERS_PER_BULK: Final = 100
 
 # What an order given with ``prefulfilled`` line items was shipped with.
 _PREFULFILLED_TRACKING: Final = {"trackingNumber": "PREFULFILLED", "shippingProvider": "ups"}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """A changed order and what Wix would tell apps of it: canceled now, or a new payment
+    status (``previous_payment_status`` is what it was; None when it did not change)."""
+
+    instance_id: str
+    order: dict[str, Any]
+    canceled: bool
+    previous_payment_status: str | None
 
 
 class Orders:
@@ -90,9 +104,11 @@ class Orders:
             self._orders[stored.id] = stored
             return copy.deepcopy(document)
 
-    def change(self, order_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """A merchant's or buyer's change: ``status``, ``paymentStatus``, and ``refunds``
-        (``{lineItemId: units}`` added to each line's ``refundQuantity``)."""
+    def change(self, order_id: str, changes: Mapping[str, Any]) -> OrderChange:
+        """A merchant's or buyer's change, all of it or nothing: ``status``, ``paymentStatus``,
+        and ``refunds`` (``{lineItemId: units}`` added to each line's ``refundQuantity``). A
+        refund without a ``paymentStatus`` makes the order PARTIALLY_REFUNDED, or FULLY_REFUNDED
+        once every unit is refunded."""
         status, payment, refunds = (
             changes.get("status"),
             changes.get("paymentStatus"),
@@ -106,24 +122,40 @@ class Orders:
             raise validation_error("refunds", "must map line item ids to units")
         with self._lock:
             order = self._order(order_id)
-            lines = {line["id"]: line for line in order.document.get("lineItems", [])}
+            document = order.document
+            before = (document.get("status"), document.get("paymentStatus"))
+            lines = {line["id"]: line for line in document.get("lineItems", [])}
+            refunded: dict[str, int] = {}
             for line_id, units in (refunds or {}).items():
                 line = lines.get(line_id)
-                if line is None or not isinstance(units, int) or units < 1:
+                if line is None or not whole_number(units, 1, MAX_QUANTITY):
                     raise validation_error("refunds", "unknown line item or units below 1")
-                refunded = line.get("refundQuantity", 0) + units
-                if refunded > line["quantity"]:
+                refunded[line_id] = line.get("refundQuantity", 0) + units
+                if refunded[line_id] > line["quantity"]:
                     raise validation_error("refunds", "more units refunded than ordered")
-                line["refundQuantity"] = refunded
+            for line_id, units in refunded.items():
+                lines[line_id]["refundQuantity"] = units
+            if payment is None and refunded:
+                every_unit = all(
+                    line.get("refundQuantity", 0) >= line["quantity"] for line in lines.values()
+                )
+                payment = "FULLY_REFUNDED" if every_unit else "PARTIALLY_REFUNDED"
             if status is not None:
-                order.document["status"] = status
+                document["status"] = status
             if payment is not None:
-                order.document["paymentStatus"] = payment
-            order.document["updatedDate"] = iso_timestamp_after(order.document.get("updatedDate"))
-            return copy.deepcopy(order.document)
+                document["paymentStatus"] = payment
+            document["updatedDate"] = iso_timestamp_after(document.get("updatedDate"))
+            return OrderChange(
+                instance_id=order.instance_id,
+                order=copy.deepcopy(document),
+                canceled=before[0] != CANCELED and document["status"] == CANCELED,
+                previous_payment_status=before[1]
+                if before[1] != document.get("paymentStatus")
+                else None,
+            )
 
     def set_status(self, order_id: str, status: object) -> dict[str, Any]:
-        return self.change(order_id, {"status": status})
+        return self.change(order_id, {"status": status}).order
 
     def view(self, order_id: str) -> dict[str, Any]:
         """The order as stored, with its fulfillments (for inspection, any instance)."""

@@ -67,6 +67,8 @@ class WixSandbox(LocalService):
             webhook_url=config.webhook_url,
             compression=config.resend_compression,
             timeout_seconds=config.webhook_timeout_seconds,
+            token_lifetime_seconds=config.webhook_token_lifetime_seconds,
+            pretty_json=config.webhook_pretty_json,
         )
         self.carrier = CarrierService(config.carrier_provider, config.fault_seed)
         control = ControlApi(

@@ -63,6 +63,13 @@ class Sites:
             self._sites.add(instance_id)
         return instance_id
 
+    def remove(self, instance_id: str) -> None:
+        """Uninstall the app from a site: no new token for it, and its tokens are refused."""
+        with self._lock:
+            if instance_id not in self._sites:
+                raise application_error(404, errors.NOT_FOUND, "no such site (instanceId)")
+            self._sites.discard(instance_id)
+
     def instance_ids(self) -> list[str]:
         with self._lock:
             return sorted(self._sites)
@@ -122,6 +129,8 @@ class Sites:
             raise _unauthenticated("unknown access token")
         if token.expires_at <= self._clock():
             raise _unauthenticated("the access token has expired: request a new one")
+        if not self.installed(token.instance_id):
+            raise _unauthenticated("the app is not installed on this site any more")
         return token.instance_id
 
     def instance_of_token(self, authorization: str | None) -> str | None:

@@ -61,6 +61,7 @@ class Stats:
                     "attempts": self._totals["webhookAttempts"],
                     "delivered": self._totals["webhookDelivered"],
                     "failed": self._totals["webhookFailed"],
+                    "lost": self._totals["webhookLost"],
                 },
                 "faultsInjected": {
                     endpoint: dict(kinds) for endpoint, kinds in self._faults.items()

@@ -73,8 +73,42 @@ UNCONFIRMED: Final = (
     Unconfirmed(
         "orders",
         "order changes",
-        "cancel, payment status and refunds (control API) change updatedDate; no webhook is sent "
-        "for them (Wix sends order_canceled and order_payment_status_updated)",
+        "a change moves updatedDate forward (by 1 ms if needed); a refund without a payment "
+        "status makes it PARTIALLY_REFUNDED, FULLY_REFUNDED once every unit of every line is "
+        "refunded; nothing else of the order (prices, balance, activities) changes",
+    ),
+    Unconfirmed(
+        "control_api",
+        "which webhooks a change sends",
+        "Order Canceled when the status becomes CANCELED, Order Payment Status Updated when the "
+        "payment status differs from before (refunds included), both when both change; each "
+        "carries the order after the change; canceling a canceled order sends nothing; the "
+        "canceled body's restockAllItems is false",
+    ),
+    Unconfirmed(
+        "sites",
+        "a removed site's tokens",
+        "refused with 401 UNAUTHENTICATED; a new token for it is 400 APP_NOT_INSTALLED; its "
+        "orders are kept (and visible again if the app is installed again)",
+    ),
+    Unconfirmed(
+        "webhooks",
+        "App Instance Installed and Removed",
+        "eventType AppInstalled/AppRemoved (the SDK's names), the inner data the event's own "
+        "object ({appId} and originInstanceId only for a duplicated site), identity a WIX_USER "
+        "with a made-up id",
+    ),
+    Unconfirmed(
+        "webhooks",
+        "pretty-printed JSON",
+        "every nested JSON string (the webhook, its data and identity) indented by 2 with a "
+        "space before each colon, arrays one item a line: Wix's samples show objects only",
+    ),
+    Unconfirmed(
+        "webhooks",
+        "lost webhooks",
+        "a lost order's deliveries are recorded with state lost and never sent; an attempt "
+        "already under way when they are lost still counts if it is answered 200",
     ),
     Unconfirmed(
         "errors",
@@ -179,8 +213,8 @@ UNCONFIRMED: Final = (
     Unconfirmed(
         "webhooks",
         "webhook token lifetime",
-        "exp - iat is 300,000 s (the ~83 h of a sample in Wix's docs about another header); "
-        "genuine webhook tokens seen carry 3,600,000 s and a kid header, which the sandbox's lack",
+        "exp - iat is 3,600,000 s, as in genuine tokens seen in public (or no exp, on request); "
+        "those also carry a kid header, which the sandbox's lack",
     ),
     Unconfirmed(
         "webhooks",

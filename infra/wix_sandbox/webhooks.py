@@ -1,10 +1,15 @@
-"""Deliver ``wix.ecom.v1.order_approved`` webhooks the way Wix does, and retry them on its schedule.
+"""Deliver Wix's webhooks the way Wix does, and retry them on its schedule: the order events
+(approved, canceled, payment status updated) and the app's lifecycle events (AppInstalled,
+AppRemoved).
 
 Wire format (``shared/wix/api-facts.md``): ``POST``, ``Content-Type: text/plain``, the body a
-compact RS256 JWT whose ``data`` claim nests the event envelope as JSON strings. Only an answer of
-200 within the deadline counts as delivered; anything else is retried on Wix's schedule
-(``RESEND_SCHEDULE_SECONDS``), divided by the compression factor. What Wix leaves unsaid here is
-listed in ``unconfirmed``.
+compact RS256 JWT whose ``data`` claim nests the event as JSON strings, pretty-printed as Wix
+writes them unless told otherwise, and whose lifetime is a genuine token's (``exp - iat`` =
+3,600,000 s; or no ``exp`` at all). Only an answer of 200 within the deadline counts as delivered;
+anything else is retried on Wix's schedule (``RESEND_SCHEDULE_SECONDS``), divided by the
+compression factor. An order's webhooks can be lost for good (never sent, never resent), as when
+Wix gives up or a subscription is broken. What Wix leaves unsaid here is listed in
+``unconfirmed``.
 
 All sending happens on background threads: the control API call that creates an order returns at
 once, with the deliveries already registered, so a test can wait for them to settle.
@@ -30,6 +35,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.samples.webhook_signing import (
+    ANONYMOUS_IDENTITY,
     order_approved_envelope,
     sign_wix_webhook,
     wix_webhook_claims,
@@ -55,7 +61,6 @@ RESEND_SCHEDULE_SECONDS: Final = (
     43_200,
 )
 MAX_ATTEMPTS: Final = 1 + len(RESEND_SCHEDULE_SECONDS)
-WEBHOOK_TOKEN_LIFETIME_SECONDS: Final = 300_000  # exp - iat: unconfirmed (see ``unconfirmed``)
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_COPIES: Final = 50
 _SENDER_THREADS: Final = 64
@@ -67,6 +72,27 @@ class DeliveryState(StrEnum):
     DELIVERED = "delivered"  # answered 200
     FAILED = "failed"  # every attempt of the schedule failed
     CANCELED = "canceled"  # the sandbox stopped first
+    LOST = "lost"  # never sent (or no more resends): the order's webhooks are lost for good
+
+
+class EventType(StrEnum):
+    """The ``eventType`` of each webhook, as Wix's SDK packages name them."""
+
+    ORDER_APPROVED = "wix.ecom.v1.order_approved"
+    ORDER_CANCELED = "wix.ecom.v1.order_canceled"
+    ORDER_PAYMENT_STATUS_UPDATED = "wix.ecom.v1.order_payment_status_updated"
+    APP_INSTALLED = "AppInstalled"
+    APP_REMOVED = "AppRemoved"
+
+
+# The envelope's ``slug`` of each order event (Wix's webhook reference pages).
+ORDER_EVENT_SLUGS: Final = {
+    EventType.ORDER_APPROVED: "approved",
+    EventType.ORDER_CANCELED: "canceled",
+    EventType.ORDER_PAYMENT_STATUS_UPDATED: "payment_status_updated",
+}
+# Who a site owner's install or removal is done by (Wix's identity types; the id is made up).
+_SITE_OWNER: Final = {"identityType": "WIX_USER", "wixUserId": str(uuid.UUID(int=1))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +130,10 @@ class DeliveryPlan:
 class WebhookEvent:
     event_id: str
     instance_id: str
-    order: Mapping[str, Any]
+    event_type: EventType
+    order_id: str | None  # None for the app's lifecycle events
     token: str  # the signed JWT, the same bytes for every delivery of this event
+    order: Mapping[str, Any] | None = None  # an approval's order, to make extra events from
 
 
 @dataclass(slots=True)
@@ -139,7 +167,8 @@ class Delivery:
         return {
             "deliveryId": self.delivery_id,
             "eventId": self.event.event_id,
-            "orderId": self.event.order["id"],
+            "eventType": self.event.event_type.value,
+            "orderId": self.event.order_id,
             "instanceId": self.event.instance_id,
             "state": self.state.value,
             "attempts": [attempt.to_json() for attempt in self.attempts],
@@ -171,8 +200,12 @@ class WebhookDispatcher:
         webhook_url: str | None,
         compression: float,
         timeout_seconds: float,
+        token_lifetime_seconds: float | None,
+        pretty_json: bool,
     ) -> None:
         self._private_key = private_key
+        self.token_lifetime_seconds = token_lifetime_seconds  # None: tokens without ``exp``
+        self.pretty_json = pretty_json
         self._stats = stats
         self._seed = seed
         self.webhook_url = None if webhook_url is None else loopback_webhook_url(webhook_url)
@@ -180,7 +213,8 @@ class WebhookDispatcher:
         self.timeout_seconds = timeout_seconds
         self._condition = threading.Condition()
         self._deliveries: list[Delivery] = []
-        self._latest_event: dict[str, WebhookEvent] = {}
+        self._latest_event: dict[tuple[str, EventType], WebhookEvent] = {}
+        self._lost_orders: set[str] = set()
         self._retries: list[tuple[float, int, Delivery]] = []
         self._sequence = itertools.count()
         self._shuffler = random.Random(f"{seed}:webhook-order")  # noqa: S311 (not cryptography)
@@ -212,16 +246,75 @@ class WebhookDispatcher:
     def new_event(
         self, instance_id: str, order: Mapping[str, Any], event_id: str | None = None
     ) -> WebhookEvent:
+        """The order's Order Approved event."""
+        return self.order_event(EventType.ORDER_APPROVED, instance_id, order, event_id=event_id)
+
+    def order_event(
+        self,
+        event_type: EventType,
+        instance_id: str,
+        order: Mapping[str, Any],
+        extra: Mapping[str, Any] | None = None,
+        event_id: str | None = None,
+    ) -> WebhookEvent:
+        """An order event: ``actionEvent.body`` is ``{"order": ..., **extra}`` (Wix's typings:
+        ``previousPaymentStatus`` beside the order of a payment status update)."""
         event_id = event_id or str(uuid.uuid4())
+        envelope = order_approved_envelope(order, event_id, iso_timestamp())
+        envelope["slug"] = ORDER_EVENT_SLUGS[event_type]
+        envelope["actionEvent"] = {"body": {"order": order, **(extra or {})}}
+        order_id = str(order["id"])
+        token = self._sign(envelope, instance_id, event_type, ANONYMOUS_IDENTITY)
+        approval = order if event_type is EventType.ORDER_APPROVED else None
+        return WebhookEvent(event_id, instance_id, event_type, order_id, token, approval)
+
+    def app_event(
+        self, event_type: EventType, instance_id: str, data: Mapping[str, Any]
+    ) -> WebhookEvent:
+        """AppInstalled or AppRemoved: the inner ``data`` is the event's own object (``appId``,
+        and ``originInstanceId`` for a duplicated site), no entity envelope, as the SDK reads
+        it."""
+        token = self._sign(data, instance_id, event_type, _SITE_OWNER)
+        return WebhookEvent(str(uuid.uuid4()), instance_id, event_type, None, token)
+
+    def _sign(
+        self,
+        data: Mapping[str, Any],
+        instance_id: str,
+        event_type: EventType,
+        identity: Mapping[str, Any],
+    ) -> str:
         issued_at = int(time.time())
+        lifetime = self.token_lifetime_seconds
         claims = wix_webhook_claims(
-            order_approved_envelope(order, event_id, iso_timestamp()),
+            data,
             instance_id=instance_id,
             issued_at=issued_at,
-            expires_at=issued_at + WEBHOOK_TOKEN_LIFETIME_SECONDS,
+            expires_at=issued_at + int(lifetime or 0),
+            event_type=event_type.value,
+            identity=identity,
+            pretty=self.pretty_json,
         )
-        token = sign_wix_webhook(claims, self._private_key)
-        return WebhookEvent(event_id, instance_id, order, token)
+        if lifetime is None:
+            del claims["exp"]
+        return sign_wix_webhook(claims, self._private_key)
+
+    def lose(self, order_ids: Sequence[str]) -> int:
+        """Lose the orders' webhooks for good: pending ones are not resent, later ones never
+        sent. Returns how many deliveries were pending."""
+        with self._condition:
+            self._lost_orders.update(order_ids)
+            pending = [
+                delivery
+                for delivery in self._deliveries
+                if delivery.state is DeliveryState.PENDING and delivery.event.order_id in order_ids
+            ]
+            for delivery in pending:
+                delivery.state = DeliveryState.LOST
+                delivery.next_attempt_at = None
+            self._condition.notify_all()
+        self._stats.add("webhookLost", len(pending))
+        return len(pending)
 
     def deliver(self, events: Sequence[WebhookEvent], plan: DeliveryPlan) -> list[Delivery]:
         """Register the deliveries of these events and send them in the background."""
@@ -235,42 +328,71 @@ class WebhookDispatcher:
             if plan.concurrent_copies:
                 steps.append([self._delivery(event) for _ in range(plan.concurrent_copies)])
             for _ in range(plan.extra_events):
-                extra = self.new_event(event.instance_id, event.order)
-                steps.append([self._delivery(extra)])
+                if event.order is not None:
+                    extra = self.new_event(event.instance_id, event.order)
+                    steps.append([self._delivery(extra)])
         with self._condition:
             if plan.shuffle:
                 self._shuffler.shuffle(steps)
-            for event in events:
-                self._latest_event[str(event.order["id"])] = event
+            self._remember(events)
             deliveries = [delivery for step in steps for delivery in step]
+            lost = [d for d in deliveries if d.event.order_id in self._lost_orders]
+            for delivery in lost:
+                delivery.state = DeliveryState.LOST
             self._deliveries.extend(deliveries)
-        self._stats.add("webhookDeliveries", len(deliveries))
+        self._stats.add("webhookDeliveries", len(deliveries) - len(lost))
+        self._stats.add("webhookLost", len(lost))
         self._senders.submit(self._send_steps, steps)
         return deliveries
 
-    def latest_event(self, order_id: str) -> WebhookEvent:
+    def hold(self, events: Sequence[WebhookEvent]) -> None:
+        """Keep events unsent, to deliver later (``latest_event``): an approval that Wix sends
+        after the order's payment or cancellation, say."""
         with self._condition:
-            event = self._latest_event.get(order_id)
+            self._remember(events)
+
+    def _remember(self, events: Sequence[WebhookEvent]) -> None:
+        for event in events:
+            if event.order_id is not None:
+                self._latest_event[(event.order_id, event.event_type)] = event
+
+    def latest_event(
+        self, order_id: str, event_type: EventType = EventType.ORDER_APPROVED
+    ) -> WebhookEvent:
+        with self._condition:
+            event = self._latest_event.get((order_id, event_type))
         if event is None:
-            raise application_error(404, errors.NOT_FOUND, "no webhook was sent for this order")
+            raise application_error(
+                404, errors.NOT_FOUND, f"no {event_type.value} webhook was made for this order"
+            )
         return event
 
     def deliveries(
-        self, order_id: str | None = None, event_id: str | None = None
+        self,
+        order_id: str | None = None,
+        event_id: str | None = None,
+        instance_id: str | None = None,
     ) -> list[dict[str, Any]]:
         with self._condition:
-            return [delivery.to_json() for delivery in self._matching(order_id, event_id)]
+            return [
+                delivery.to_json() for delivery in self._matching(order_id, event_id, instance_id)
+            ]
 
     def wait_settled(
-        self, order_id: str | None = None, event_id: str | None = None, timeout: float = 10.0
+        self,
+        order_id: str | None = None,
+        event_id: str | None = None,
+        timeout: float = 10.0,
+        instance_id: str | None = None,
     ) -> bool:
-        """True once no matching delivery is pending (each was delivered, failed or canceled)."""
+        """True once no matching delivery is pending (each was delivered, failed, canceled or
+        lost)."""
         deadline = time.monotonic() + timeout
         with self._condition:
             while True:
                 pending = any(
                     delivery.state is DeliveryState.PENDING
-                    for delivery in self._matching(order_id, event_id)
+                    for delivery in self._matching(order_id, event_id, instance_id)
                 )
                 remaining = deadline - time.monotonic()
                 if not pending or remaining <= 0 or self._stopping:
@@ -288,18 +410,22 @@ class WebhookDispatcher:
                 delivery for delivery in self._deliveries if delivery.state is DeliveryState.PENDING
             ]
             self._latest_event.clear()
+            self._lost_orders.clear()
 
     # --- sending ----------------------------------------------------------------------------
 
     def _delivery(self, event: WebhookEvent) -> Delivery:
         return Delivery(str(uuid.uuid4()), event)
 
-    def _matching(self, order_id: str | None, event_id: str | None) -> list[Delivery]:
+    def _matching(
+        self, order_id: str | None, event_id: str | None, instance_id: str | None = None
+    ) -> list[Delivery]:
         return [
             delivery
             for delivery in self._deliveries
-            if (order_id is None or delivery.event.order["id"] == order_id)
+            if (order_id is None or delivery.event.order_id == order_id)
             and (event_id is None or delivery.event.event_id == event_id)
+            and (instance_id is None or delivery.event.instance_id == instance_id)
         ]
 
     def _send_steps(self, steps: list[list[Delivery]]) -> None:
@@ -325,6 +451,8 @@ class WebhookDispatcher:
         if start_together is not None:
             with contextlib.suppress(threading.BrokenBarrierError):
                 start_together.wait(timeout=5.0)
+        if delivery.state is DeliveryState.LOST:
+            return
         started_at, started = time.time(), time.monotonic()
         status, error = (
             self._post(url, delivery) if url is not None else (None, "no webhook URL configured")
@@ -365,7 +493,9 @@ class WebhookDispatcher:
         self._stats.add("webhookAttempts")
         with self._condition:
             delivery.attempts.append(attempt)
-            if attempt.status == 200:
+            if delivery.state is DeliveryState.LOST and attempt.status != 200:
+                pass  # lost while this attempt was under way: no resend
+            elif attempt.status == 200:
                 delivery.state = DeliveryState.DELIVERED
                 delivery.next_attempt_at = None
                 self._stats.add("webhookDelivered")

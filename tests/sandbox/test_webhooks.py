@@ -85,7 +85,14 @@ def test_a_receiver_that_fails_twice_is_retried_on_wixs_compressed_schedule(
             # gap can pass for its neighbour's, however slow a loaded machine is to wake up.
             assert step <= gap < (step + next_step) / 2
     stats = control.stats()["webhooks"]
-    assert stats == {"deliveries": 1, "attempts": 3, "delivered": 1, "failed": 0, "pending": 0}
+    assert stats == {
+        "deliveries": 1,
+        "attempts": 3,
+        "delivered": 1,
+        "failed": 0,
+        "lost": 0,
+        "pending": 0,
+    }
 
 
 def test_after_the_last_of_wixs_13_attempts_the_delivery_has_failed(
