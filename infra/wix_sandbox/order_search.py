@@ -21,6 +21,7 @@ from infra.wix_sandbox.errors import validation_error
 from infra.wix_sandbox.parsing import json_object
 
 MAX_PAGE: Final = 100
+DEFAULT_SORT: Final = {"fieldName": "createdDate", "order": "DESC"}
 FIELD_OPERATORS: Final = {
     "id": frozenset({"$eq", "$ne", "$in", "$nin"}),
     "number": frozenset({"$eq", "$ne", "$gt", "$lt", "$gte", "$lte"}),
@@ -65,7 +66,8 @@ def search_page(orders: Sequence[Mapping[str, Any]], body: object) -> dict[str, 
             )
         search, offset = _from_cursor(cursor)
     query_filter = json_object(search.get("filter", {}), "search.filter")
-    sort = _sort(search.get("sort", [{"fieldName": "createdDate", "order": "DESC"}]))
+    sort_spec = search.get("sort") or [dict(DEFAULT_SORT)]  # kept in the cursor as applied
+    sort = _sort(sort_spec)
     _check(query_filter, "filter")
     found = [
         order
@@ -76,7 +78,7 @@ def search_page(orders: Sequence[Mapping[str, Any]], body: object) -> dict[str, 
         found.sort(key=lambda order: _sort_key(order, field), reverse=descending)
     page = found[offset : offset + limit]
     more = offset + limit < len(found)
-    query = {"filter": dict(query_filter), "sort": search.get("sort", [])}
+    query = {"filter": dict(query_filter), "sort": sort_spec}
     return {
         "orders": [dict(order) for order in page],
         "metadata": {

@@ -37,7 +37,8 @@ UNCONFIRMED: Final = (
         "order_search",
         "what a cursor points at",
         "a position in the query's results, counted again at each request: an order created or "
-        "updated between two pages can shift the rest by one (repeat one, or skip one)",
+        "updated between two pages can shift the rest by one (repeat one, or skip one); orders "
+        "equal in the sort keep the order they were placed in; an empty sort is the default",
     ),
     Unconfirmed(
         "order_search",
