@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from botocore import auth as botocore_auth
@@ -35,6 +36,7 @@ from wix_fulfillment.adapters.dynamodb_lite import (
     DynamoDBLite,
     default_endpoint,
     sigv4_authorization,
+    split_endpoint,
 )
 
 LOCAL_ENVIRONMENT = {
@@ -102,6 +104,52 @@ def test_endpoints_follow_botocores_variables_and_partitions() -> None:
     assert default_endpoint("eu-west-1") == "https://dynamodb.eu-west-1.amazonaws.com"
     assert default_endpoint("cn-north-1") == "https://dynamodb.cn-north-1.amazonaws.com.cn"
     assert default_endpoint("us-gov-west-1") == "https://dynamodb.us-gov-west-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://dynamodb.eu-west-1.amazonaws.com",
+        "https://dynamodb.cn-north-1.amazonaws.com.cn/",
+        "http://127.0.0.1:8000",
+        "http://LocalHost:8000/",
+        "HTTP://localhost:/",
+        "http://[::1]:8000",
+        "https://[2001:DB8::1]/dynamodb",
+    ],
+)
+def test_an_endpoint_url_is_read_as_urlsplit_reads_it(url: str) -> None:
+    parts = urlsplit(url)
+    default_port = 443 if parts.scheme == "https" else 80
+
+    assert split_endpoint(url) == (
+        parts.scheme == "https",
+        parts.hostname,
+        parts.port or default_port,
+        parts.netloc,
+        parts.path or "/",
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "dynamodb.eu-west-1.amazonaws.com",
+        "ftp://host",
+        "http://",
+        "http://:8000",
+        "http://host:80a",
+        "http://host:0",
+        "http://host:65536",
+        "http://[::1",
+        "http://[::1]x",
+        "http://user@host",
+        "http://host/?x=1",
+    ],
+)
+def test_an_endpoint_url_it_cannot_use_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="endpoint URL"):
+        DynamoDBLite(url, "eu-west-1", connect_timeout=1, read_timeout=1, max_attempts=1)
 
 
 class FakeDynamoDB(ThreadingHTTPServer):
@@ -369,3 +417,75 @@ def test_a_stalled_dynamodb_is_given_up_within_the_time_budget() -> None:
 
     assert MAX_ATTEMPTS * READ_TIMEOUT_SECONDS > 1.25, "without the budget it would be too late"
     assert elapsed < 1.25
+
+
+@contextmanager
+def raw_answers(*answers: bytes) -> Iterator[str]:
+    """A loopback server that reads each request whole and writes the next answer, byte for
+    byte as given, closing the connection after the last one."""
+
+    def serve(listener: socket.socket) -> None:
+        connection, _ = listener.accept()
+        with connection, connection.makefile("rb") as requests:
+            for answer in answers:
+                length = 0
+                while (line := requests.readline()) not in {b"\r\n", b""}:
+                    name, _, value = line.decode().partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                requests.read(length)
+                connection.sendall(answer)
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        thread = threading.Thread(target=serve, args=(listener,), daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        thread.join(5)
+
+
+def raw_client(url: str) -> DynamoDBLite:
+    return DynamoDBLite(
+        url,
+        "eu-west-1",
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        max_attempts=1,
+        environ=LOCAL_ENVIRONMENT,
+    )
+
+
+def test_answers_in_chunks_and_up_to_the_close_are_read_whole() -> None:
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'5;ext=1\r\n{"Att\r\n'
+        b'10\r\nributes":{"a":{"\r\n'
+        b'9\r\nS":"b"}}}\r\n0\r\nx-trailer: t\r\n\r\n'
+    )
+    interim = b"HTTP/1.1 100 Continue\r\n\r\n"
+    until_close = b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"Attributes":{}}'
+    with raw_answers(chunked, interim + until_close) as url:
+        client = raw_client(url)
+        first = client.call("UpdateItem", {"TableName": "orders"})
+        second = client.call("UpdateItem", {"TableName": "orders"})
+
+    assert first == {"Attributes": {"a": {"S": "b"}}}
+    assert second == {"Attributes": {}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n{}", "RemoteDisconnected"),
+        (b"", "RemoteDisconnected"),
+        (b"SMTP ready\r\n\r\n", "MalformedAnswer"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "MalformedAnswer"),
+        (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "MalformedAnswer"),
+        (b"HTTP/1.1 200 OK\r\n" + b"x: y\r\n" * 101 + b"\r\n", "MalformedAnswer"),
+    ],
+)
+def test_an_answer_cut_short_or_not_http_is_a_retryable_error(answer: bytes, code: str) -> None:
+    with raw_answers(answer) as url, pytest.raises(DynamoDBError) as raised:
+        raw_client(url).put_item("orders", {"pk": {"S": "a"}}, "x")
+
+    assert raised.value.code == code
+    assert raised.value.retryable

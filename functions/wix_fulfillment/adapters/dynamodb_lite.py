@@ -1,26 +1,28 @@
-"""A minimal DynamoDB client for the webhook's one call, PutItem: SigV4 signing and HTTP from the
-standard library, so the webhook's cold start loads no botocore (docs/architecture.md says why and
-what it measured). It reads what Lambda gives, the way boto3 does: credentials and region from the
-environment, ``AWS_ENDPOINT_URL_DYNAMODB``/``AWS_ENDPOINT_URL``, ``AWS_CA_BUNDLE``, timeouts, and
-botocore's "standard" retries. Anything else (profiles, container credentials, FIPS or dual-stack
-endpoints, other partitions) is left to boto3: :meth:`DynamoDBLite.from_environment` answers None.
+"""A minimal DynamoDB client for the webhook's one call, PutItem: SigV4 signing and HTTP/1.1 over a
+standard-library socket, so the webhook's cold start loads no botocore (docs/architecture.md says
+why and what it measured), nor http.client, whose import (the email package, for its header
+parsing) cost the cold start more than this module's whole HTTP (docs/performance.md). It reads
+what Lambda gives, the way boto3 does: credentials and region from the environment,
+``AWS_ENDPOINT_URL_DYNAMODB``/``AWS_ENDPOINT_URL``, ``AWS_CA_BUNDLE``, timeouts, and botocore's
+"standard" retries. Anything else (profiles, container credentials, FIPS or dual-stack endpoints,
+other partitions) is left to boto3: :meth:`DynamoDBLite.from_environment` answers None.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import random
 import select
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 SERVICE: Final = "dynamodb"
 TARGET_PREFIX: Final = "DynamoDB_20120810."
@@ -49,6 +51,10 @@ TRANSIENT_BACKOFF_SECONDS: Final = 0.025
 _PARTITION_SUFFIXES: Final = (("cn-", "amazonaws.com.cn"), ("us-gov-", "amazonaws.com"))
 _OTHER_PARTITIONS: Final = ("us-iso", "eu-iso")
 _TRUE: Final = frozenset({"true", "1", "yes"})
+_MAX_LINE_BYTES: Final = 65536
+_MAX_HEADER_LINES: Final = 100
+"""http.client's limits on an answer's head: a server cannot make us buffer without end."""
+_DIGITS: Final = {10: frozenset("0123456789"), 16: frozenset("0123456789abcdefABCDEF")}
 
 
 class DynamoDBError(Exception):
@@ -60,6 +66,103 @@ class DynamoDBError(Exception):
         self.code = code
         self.retryable = retryable
         self.throttling = throttling
+
+
+class RemoteDisconnected(ConnectionResetError):
+    """The server closed the connection before its answer was whole."""
+
+
+class MalformedAnswer(Exception):
+    """The server's answer is not HTTP/1.1 as this client reads it."""
+
+
+class _Connection:
+    """One kept-alive HTTP/1.1 connection: a POST, then the answer's status, header fields and
+    body (by length, in chunks, or up to the close), which is all DynamoDB's JSON protocol uses."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._answer = sock.makefile("rb")
+
+    def post(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes, bool]:
+        """The answer's status and body, and whether the server closes the connection after it."""
+        head = "".join(
+            [
+                f"POST {path} HTTP/1.1\r\n",
+                *(f"{name}: {value}\r\n" for name, value in headers.items()),
+                f"accept-encoding: identity\r\ncontent-length: {len(body)}\r\n\r\n",
+            ]
+        )
+        self.sock.sendall(head.encode("latin-1") + body)
+        version, status = self._status_line()
+        fields = self._fields()
+        while 100 <= status < 200:  # interim answers (100 Continue) precede the real one
+            version, status = self._status_line()
+            fields = self._fields()
+        connection = fields.get("connection", "").lower()
+        closes = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
+        if status in {204, 304}:
+            return status, b"", closes
+        if "chunked" in fields.get("transfer-encoding", "").lower():
+            return status, self._chunked(), closes
+        length = fields.get("content-length")
+        if length is None:
+            return status, self._answer.read(), True
+        return status, self._exactly(_count(length)), closes
+
+    def close(self) -> None:
+        self._answer.close()
+        self.sock.close()
+
+    def _line(self) -> bytes:
+        line = self._answer.readline(_MAX_LINE_BYTES + 1)
+        if len(line) > _MAX_LINE_BYTES:
+            raise MalformedAnswer("a line of the answer is too long")
+        if not line:
+            raise RemoteDisconnected("the connection closed before the answer was whole")
+        return line
+
+    def _status_line(self) -> tuple[str, int]:
+        version, _, rest = self._line().decode("latin-1").partition(" ")
+        code = rest[:3]
+        if not version.startswith("HTTP/1.") or len(code) != 3:
+            raise MalformedAnswer(f"not an HTTP/1.x status line: {version[:20]!r}")
+        return version, _count(code)
+
+    def _fields(self) -> dict[str, str]:
+        """Header fields by lower-case name (a repeated one keeps its last value)."""
+        fields: dict[str, str] = {}
+        for _ in range(_MAX_HEADER_LINES):
+            line = self._line()
+            if line in {b"\r\n", b"\n"}:
+                return fields
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon:
+                raise MalformedAnswer("a header line without a colon")
+            fields[name.strip().lower()] = value.strip()
+        raise MalformedAnswer("too many header lines")
+
+    def _exactly(self, length: int) -> bytes:
+        data = self._answer.read(length)
+        if len(data) < length:
+            raise RemoteDisconnected("the connection closed before the answer was whole")
+        return data
+
+    def _chunked(self) -> bytes:
+        chunks = []
+        while size := _count(self._line().decode("latin-1").partition(";")[0].strip(), base=16):
+            chunks.append(self._exactly(size))
+            self._exactly(2)  # the CRLF after each chunk
+        while self._line() not in {b"\r\n", b"\n"}:  # trailer fields, unused
+            pass
+        return b"".join(chunks)
+
+
+def _count(text: str, base: int = 10) -> int:
+    """A length as HTTP writes it: digits only (``int`` would also take signs, blanks and _)."""
+    if not text or not set(text) <= _DIGITS[base]:
+        raise MalformedAnswer(f"not a length: {text[:20]!r}")
+    return int(text, base)
 
 
 class DynamoDBLite:
@@ -78,14 +181,9 @@ class DynamoDBLite:
         environ: Mapping[str, str] = os.environ,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        endpoint = urlsplit(endpoint_url)
-        if endpoint.scheme not in {"http", "https"} or not endpoint.hostname:
-            raise ValueError(f"not an http(s) endpoint URL: {endpoint_url!r}")
-        self._https = endpoint.scheme == "https"
-        self._host = endpoint.hostname
-        self._port = endpoint.port
-        self._host_header = endpoint.netloc
-        self._path = endpoint.path or "/"
+        self._https, self._host, self._port, self._host_header, self._path = split_endpoint(
+            endpoint_url
+        )
         self._region = region
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -93,7 +191,7 @@ class DynamoDBLite:
         self._time_budget = time_budget
         self._environ = environ
         self._sleep = sleep
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[_Connection] = []
         self._lock = threading.Lock()
 
     @classmethod
@@ -158,27 +256,25 @@ class DynamoDBLite:
 
     def _attempt(self, operation: str, body: bytes, deadline: float | None) -> dict[str, Any]:
         headers = self._signed_headers(operation, body, datetime.now(UTC))
-        connection: http.client.HTTPConnection | None = None
+        connection: _Connection | None = None
         try:
             connection = self._connection(deadline)
-            connection.request("POST", self._path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-        except (OSError, http.client.HTTPException) as error:
+            status, payload, closes = connection.post(self._path, headers, body)
+        except (OSError, MalformedAnswer) as error:
             if connection is not None:
                 connection.close()
             raise DynamoDBError(type(error).__name__, retryable=True) from error
-        if response.will_close:
+        if closes:
             connection.close()
         else:
             with self._lock:
                 self._idle.append(connection)
-        if response.status == 200:
+        if status == 200:
             answer: dict[str, Any] = json.loads(payload) if payload else {}
             return answer
-        raise _error(response.status, payload)
+        raise _error(status, payload)
 
-    def _connection(self, deadline: float | None) -> http.client.HTTPConnection:
+    def _connection(self, deadline: float | None) -> _Connection:
         """An idle kept-alive connection the server has not closed (as urllib3 checks), or a
         new one, its timeouts cut to what the budget leaves."""
         connect_timeout, read_timeout = self._connect_timeout, self._read_timeout
@@ -192,29 +288,24 @@ class DynamoDBLite:
                 if not self._idle:
                     break
                 connection = self._idle.pop()
-            if connection.sock is not None:
-                readable, _, _ = select.select([connection.sock], [], [], 0)
-                if not readable:
-                    connection.sock.settimeout(read_timeout)
-                    return connection
+            readable, _, _ = select.select([connection.sock], [], [], 0)
+            if not readable:
+                connection.sock.settimeout(read_timeout)
+                return connection
             connection.close()
-        if self._https:
-            import ssl
-
-            connection = http.client.HTTPSConnection(
-                self._host,
-                self._port,
-                timeout=connect_timeout,
-                context=ssl.create_default_context(
+        sock = socket.create_connection((self._host, self._port), timeout=connect_timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
+            if self._https:
+                context = ssl.create_default_context(
                     cafile=self._environ.get("AWS_CA_BUNDLE") or None
-                ),
-            )
-        else:
-            connection = http.client.HTTPConnection(self._host, self._port, timeout=connect_timeout)
-        connection.connect()
-        assert connection.sock is not None
-        connection.sock.settimeout(read_timeout)
-        return connection
+                )
+                sock = context.wrap_socket(sock, server_hostname=self._host)
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(read_timeout)
+        return _Connection(sock)
 
     def close(self) -> None:
         with self._lock:
@@ -291,6 +382,30 @@ def sigv4_authorization(
         f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
         f"SignedHeaders={';'.join(names)}, Signature={signature}"
     )
+
+
+def split_endpoint(url: str) -> tuple[bool, str, int, str, str]:
+    """Whether it is https, the host, port, authority (the Host header) and path of an endpoint
+    URL, as ``urlsplit`` reads them: urllib.parse, and the ipaddress module it imports, cost a
+    cold start more than reading this one string (docs/performance.md)."""
+    scheme, separator, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if scheme.lower() not in {"http", "https"} or not separator or any(c in url for c in "@?# "):
+        raise ValueError(f"not an http(s) endpoint URL without user, query or fragment: {url!r}")
+    if authority.startswith("["):  # an IPv6 address
+        host, bracket, after = authority[1:].partition("]")
+        colon, port_text = after[:1], after[1:]
+        if not bracket or (after and colon != ":"):
+            raise ValueError(f"not an http(s) endpoint URL: {url!r}")
+    else:
+        host, colon, port_text = authority.partition(":")
+    if not host or (port_text and not (port_text.isascii() and port_text.isdigit())):
+        raise ValueError(f"not an http(s) endpoint URL: {url!r}")
+    https = scheme.lower() == "https"
+    port = int(port_text) if port_text else (443 if https else 80)
+    if not 0 < port < 65536:
+        raise ValueError(f"the endpoint URL's port is out of range: {url!r}")
+    return https, host.lower(), port, authority, slash + path or "/"
 
 
 def default_endpoint(region: str) -> str | None:
