@@ -153,3 +153,32 @@ class FulfillmentSettings:
             fulfill_pickup_orders=_boolean(environ, "FULFILL_PICKUP_ORDERS", default=False),
             fulfill_when_paid=fulfill_when == "paid",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileSettings:
+    """What ReconcileFunction is configured with."""
+
+    table_name: str
+    wix: WixAppSettings
+    order_retention_days: int
+    """The same expiry as the webhook's, for the orders a sweep takes in."""
+    overlap_minutes: int
+    calls_per_site: int
+    redrive_after_minutes: int
+    """A PENDING order untouched this long (the stream gave up on it) is redriven."""
+    max_auto_redrives: int
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ReconcileSettings:
+        return cls(
+            table_name=_required(environ, "TABLE_NAME"),
+            wix=WixAppSettings.from_environment(environ),
+            order_retention_days=_positive_int(
+                environ, "ORDER_RETENTION_DAYS", DEFAULT_ORDER_RETENTION_DAYS
+            ),
+            overlap_minutes=_positive_int(environ, "RECONCILE_OVERLAP_MINUTES", 10),
+            calls_per_site=_positive_int(environ, "RECONCILE_CALLS_PER_SITE", 20),
+            redrive_after_minutes=_positive_int(environ, "REDRIVE_AFTER_MINUTES", 60),
+            max_auto_redrives=_positive_int(environ, "MAX_AUTO_REDRIVES", 3),
+        )
