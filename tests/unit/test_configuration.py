@@ -6,7 +6,7 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.support.webhooks import KeyPair, signed_webhook
 from wix_fulfillment.adapters.app_secret import NOT_SET, app_secret_reader
@@ -68,6 +68,80 @@ def test_verification_fails_with_another_key() -> None:
 def test_unusable_public_keys_are_configuration_errors(text: str) -> None:
     with pytest.raises(ConfigurationError, match="WIX_WEBHOOK_PUBLIC_KEY"):
         load_webhook_public_key(text)
+
+
+def pem_of(der: bytes) -> str:
+    return (
+        "-----BEGIN PUBLIC KEY-----\n"
+        + base64.b64encode(der).decode()
+        + "\n-----END PUBLIC KEY-----"
+    )
+
+
+def der_of(public_key: rsa.RSAPublicKey) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@pytest.mark.parametrize(("key_size", "exponent"), [(1024, 3), (2048, 65537), (4096, 65537)])
+def test_an_rsa_key_is_read_as_cryptography_reads_it(key_size: int, exponent: int) -> None:
+    public_key = rsa.generate_private_key(exponent, key_size).public_key()
+
+    loaded = load_webhook_public_key(pem_of(der_of(public_key)))
+
+    assert loaded.public_numbers() == public_key.public_numbers()
+
+
+def test_a_key_cut_short_or_with_bytes_after_it_is_refused() -> None:
+    der = der_of(KEYS.private_key.public_key())
+    broken = [der[:length] for length in range(len(der))] + [der + b"\x00", der + der]
+
+    for text in map(pem_of, broken):
+        with pytest.raises(ConfigurationError, match="WIX_WEBHOOK_PUBLIC_KEY"):
+            load_webhook_public_key(text)
+
+
+def der_value(tag: int, content: bytes, length_bytes: int = 0) -> bytes:
+    """A DER value; with ``length_bytes``, its length in that many bytes of the long form."""
+    if not length_bytes and len(content) < 0x80:
+        return bytes([tag, len(content)]) + content
+    length = len(content).to_bytes(length_bytes or (len(content).bit_length() + 7) // 8)
+    return bytes([tag, 0x80 | len(length)]) + length + content
+
+
+def spki(
+    modulus: bytes,
+    exponent: bytes = b"\x01\x00\x01",
+    *,
+    algorithm: str = "06092a864886f70d0101010500",
+    unused_bits: bytes = b"\x00",
+    length_bytes: tuple[int, int] = (0, 0),
+) -> bytes:
+    """An RSA SubjectPublicKeyInfo; ``length_bytes`` for the modulus's and exponent's lengths."""
+    numbers = der_value(0x02, modulus, length_bytes[0]) + der_value(0x02, exponent, length_bytes[1])
+    key = der_value(0x30, numbers)
+    body = der_value(0x30, bytes.fromhex(algorithm)) + der_value(0x03, unused_bits + key)
+    return der_value(0x30, body)
+
+
+def test_only_the_canonical_der_of_an_rsa_key_is_accepted() -> None:
+    modulus = b"\x00" + KEYS.private_key.public_key().public_numbers().n.to_bytes(256)
+    assert spki(modulus) == der_of(KEYS.private_key.public_key())
+    # rsaEncryption's parameters are NULL, and may be left out (RFC 8017 A.1).
+    load_webhook_public_key(pem_of(spki(modulus, algorithm="06092a864886f70d010101")))
+
+    for der in [
+        spki(b"\x00" + modulus),  # a zero too many
+        spki(modulus[1:]),  # a negative modulus
+        spki(modulus, b"\x00\x01\x00\x01"),
+        spki(modulus, length_bytes=(0, 1)),  # a length under 128 in the long form
+        spki(modulus, length_bytes=(3, 0)),  # a length with a leading zero byte
+        spki(modulus, unused_bits=b"\x01"),
+        spki(modulus, algorithm="06072a8648ce3d020106082a8648ce3d030107"),  # an EC P-256 key
+    ]:
+        with pytest.raises(ConfigurationError, match="WIX_WEBHOOK_PUBLIC_KEY"):
+            load_webhook_public_key(pem_of(der))
 
 
 def test_settings_name_the_missing_variable() -> None:

@@ -22,8 +22,7 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPublicNumbers
 
 from wix_fulfillment.adapters.settings import ConfigurationError
 
@@ -33,6 +32,8 @@ _PEM_FOOTER: Final = "-----END PUBLIC KEY-----"
 _WHITESPACE: Final = re.compile(r"\s+")
 ALGORITHM: Final = "RS256"
 _TO_STANDARD_BASE64: Final = bytes.maketrans(b"-_", b"+/")
+_RSA_ENCRYPTION: Final = bytes.fromhex("06092a864886f70d010101")
+"""The DER of rsaEncryption's object identifier (1.2.840.113549.1.1.1, RFC 8017 A.1)."""
 _LAST_CHARACTER: Final = {2: b"AQgw", 3: b"AEIMQUYcgkosw048"}
 """The characters that may end a segment whose length is 2 or 3 modulo 4: those whose bits past
 the last whole byte are zero. Any other would decode to the same bytes, so a token would have
@@ -52,19 +53,66 @@ def load_webhook_public_key(text: str) -> RSAPublicKey:
     """
     text = _pem_from_base64(text) or text
     body = text.replace("\\n", "\n").replace(_PEM_HEADER, "").replace(_PEM_FOOTER, "")
-    body = _WHITESPACE.sub("", body)
-    lines = [body[start : start + 64] for start in range(0, len(body), 64)]
-    pem = "\n".join([_PEM_HEADER, *lines, _PEM_FOOTER, ""])
     try:
-        key = load_pem_public_key(pem.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as error:
+        der = binascii.a2b_base64(_WHITESPACE.sub("", body).encode("ascii"), strict_mode=True)
+        return _rsa_public_key(der)
+    except (ValueError, UnicodeEncodeError) as error:  # binascii.Error is a ValueError
         raise ConfigurationError(
-            "WIX_WEBHOOK_PUBLIC_KEY is not a public key in PEM form (copy it from the Wix app "
-            "dashboard, Webhooks page)"
+            f"WIX_WEBHOOK_PUBLIC_KEY is not an RSA public key in PEM form ({error}; copy it "
+            "from the Wix app dashboard, Webhooks page)"
         ) from error
-    if not isinstance(key, RSAPublicKey):
-        raise ConfigurationError("WIX_WEBHOOK_PUBLIC_KEY must be an RSA public key")
-    return key
+
+
+def _rsa_public_key(der: bytes) -> RSAPublicKey:
+    """The key of a DER SubjectPublicKeyInfo (RFC 5280 4.1) holding an RSA key (RFC 8017 A.1.1).
+
+    Read here rather than by ``cryptography``'s serialization module, whose import (it brings the
+    SSH and cipher modules) was 7 ms of the webhook's cold start (docs/performance.md); the key
+    is then built and checked by ``cryptography``. Only the one canonical encoding is accepted.
+    """
+    info, rest = _der_value(der, 0x30)
+    algorithm, info = _der_value(info, 0x30)
+    bits, info = _der_value(info, 0x03)
+    if rest or info:
+        raise ValueError("bytes after the key")
+    if algorithm not in {_RSA_ENCRYPTION, _RSA_ENCRYPTION + b"\x05\x00"}:
+        raise ValueError("not an RSA key")
+    if bits[:1] != b"\x00":
+        raise ValueError("the key's bit string has unused bits")
+    numbers, rest = _der_value(bits[1:], 0x30)
+    modulus, numbers = _der_value(numbers, 0x02)
+    exponent, numbers = _der_value(numbers, 0x02)
+    if rest or numbers:
+        raise ValueError("bytes after the key")
+    return RSAPublicNumbers(_der_positive(exponent), _der_positive(modulus)).public_key()
+
+
+def _der_value(data: bytes, tag: int) -> tuple[bytes, bytes]:
+    """The content of the DER value at the start of ``data`` with ``tag``, and what follows it."""
+    if len(data) < 2 or data[0] != tag:
+        raise ValueError("not the DER expected")
+    length, start = data[1], 2
+    if length & 0x80:  # the long form: 1 to 4 bytes of length, no leading zero, over 127
+        start += length & 0x7F
+        if not 3 <= start <= 6 or len(data) < start or data[2] == 0:
+            raise ValueError("not a DER length")
+        length = int.from_bytes(data[2:start])
+        if length < 0x80:
+            raise ValueError("not a DER length")
+    if len(data) < start + length:
+        raise ValueError("the DER is cut short")
+    return data[start : start + length], data[start + length :]
+
+
+def _der_positive(content: bytes) -> int:
+    """A DER INTEGER's content that is positive and minimal, as a key's numbers are."""
+    if (
+        not content
+        or content[0] & 0x80
+        or (content[:1] == b"\x00" and len(content) > 1 and not content[1] & 0x80)
+    ):
+        raise ValueError("not a positive DER integer")
+    return int.from_bytes(content)
 
 
 def _pem_from_base64(text: str) -> str | None:
