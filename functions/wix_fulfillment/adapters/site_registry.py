@@ -1,0 +1,258 @@
+"""The site registry: one item per Wix site instance in the orders table (``SITE#<instanceId>``),
+beside the orders. Registered at the site's first webhook or by App Instance Installed, marked
+REMOVED by App Instance Removed; it holds the site's start date and the sweep's watermark.
+
+The webhook writes through its own transport (``SiteWrites``: DynamoDBLite or boto3); the sweep
+and the operator command through boto3 (``SiteRegistry``). Every write is conditional: a site is
+registered once, a watermark never moves back, a removed site is never brought back by a sweep.
+Site items never match the stream filter (no ``PENDING`` status), so the worker never sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import ClientError
+
+from wix_fulfillment.adapters.boto3_dynamodb import conditional_check_failed
+from wix_fulfillment.adapters.dynamodb_lite import DynamoDBError
+from wix_fulfillment.adapters.intake_store import DynamoDBTransport
+from wix_fulfillment.adapters.order_item import (
+    CONDITIONAL_CHECK_FAILED,
+    KEY,
+    NEW_ORDER_CONDITION,
+    STATUS,
+    timestamp,
+)
+from wix_fulfillment.core.model import OrderStoreUnavailable
+from wix_fulfillment.core.order_status import OrderStatus
+from wix_fulfillment.core.reconciliation import Site, SiteStatus, SiteSweep, StalePending
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+SITE_PREFIX: Final = "SITE#"
+ORDER_PREFIX: Final = "ORDER#"
+AUTO_REDRIVES: Final = "autoRedrives"
+"""How often the sweep has sent a stale PENDING order through the stream again."""
+
+
+def site_key(instance_id: str) -> str:
+    return f"{SITE_PREFIX}{instance_id}"
+
+
+def _new_site_item(instance_id: str, now: datetime, start_date: datetime) -> dict[str, Any]:
+    return {
+        KEY: {"S": site_key(instance_id)},
+        "instanceId": {"S": instance_id},
+        STATUS: {"S": SiteStatus.ACTIVE},
+        "registeredAt": {"S": timestamp(now)},
+        "startDate": {"S": timestamp(start_date)},
+        "updatedAt": {"S": timestamp(now)},
+    }
+
+
+class SiteWrites:
+    """The webhook's registry writes, failing as intake's do (``OrderStoreUnavailable``)."""
+
+    def __init__(self, transport: DynamoDBTransport, table_name: str) -> None:
+        self._transport = transport
+        self._table_name = table_name
+
+    def register(self, instance_id: str, now: datetime | None = None) -> bool:
+        """At a site's first webhook: ACTIVE from now on; True when this call registered it.
+        A site known already (or removed) is left as it is."""
+        moment = now or datetime.now(UTC)
+        try:
+            self._transport.put_item(
+                self._table_name, _new_site_item(instance_id, moment, moment), NEW_ORDER_CONDITION
+            )
+        except DynamoDBError as error:
+            if error.code == CONDITIONAL_CHECK_FAILED:
+                return False
+            raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
+        return True
+
+    def installed(self, instance_id: str, now: datetime | None = None) -> bool:
+        """App Instance Installed: registered; a removed site installed again starts anew (its
+        start date now, no watermark), so nothing from while it was removed is taken in."""
+        moment = now or datetime.now(UTC)
+        if self.register(instance_id, moment):
+            return True
+        return self._update(
+            {
+                "Key": {KEY: {"S": site_key(instance_id)}},
+                "UpdateExpression": (
+                    "SET #status = :active, startDate = :now, updatedAt = :now, "
+                    "recoveringSweeps = :zero REMOVE watermark, removedAt"
+                ),
+                "ConditionExpression": "#status = :removed",
+                "ExpressionAttributeNames": {"#status": STATUS},
+                "ExpressionAttributeValues": {
+                    ":active": {"S": SiteStatus.ACTIVE},
+                    ":removed": {"S": SiteStatus.REMOVED},
+                    ":now": {"S": timestamp(moment)},
+                    ":zero": {"N": "0"},
+                },
+            }
+        )
+
+    def removed(self, instance_id: str, now: datetime | None = None) -> bool:
+        """App Instance Removed: never swept again (a site not known yet is recorded removed)."""
+        moment = timestamp(now or datetime.now(UTC))
+        return self._update(
+            {
+                "Key": {KEY: {"S": site_key(instance_id)}},
+                "UpdateExpression": (
+                    "SET #status = :removed, removedAt = :now, updatedAt = :now, "
+                    "instanceId = :instance, registeredAt = if_not_exists(registeredAt, :now), "
+                    "startDate = if_not_exists(startDate, :now)"
+                ),
+                "ConditionExpression": f"attribute_not_exists({KEY}) OR #status = :active",
+                "ExpressionAttributeNames": {"#status": STATUS},
+                "ExpressionAttributeValues": {
+                    ":removed": {"S": SiteStatus.REMOVED},
+                    ":active": {"S": SiteStatus.ACTIVE},
+                    ":now": {"S": moment},
+                    ":instance": {"S": instance_id},
+                },
+            }
+        )
+
+    def _update(self, request: Mapping[str, Any]) -> bool:
+        try:
+            self._transport.call("UpdateItem", {"TableName": self._table_name, **request})
+        except DynamoDBError as error:
+            if error.code == CONDITIONAL_CHECK_FAILED:
+                return False
+            raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class TableScan:
+    """What a sweep starts from: every site, and the PENDING orders not updated since the
+    cutoff."""
+
+    sites: tuple[Site, ...]
+    stale: tuple[StalePending, ...]
+
+
+class SiteRegistry:
+    """The sweep's and the operator's view of the registry, over boto3."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+
+    def scan(self, stale_before: datetime) -> TableScan:
+        """One pass over the table for both (no index to query: sites are few, and a scan of
+        a 90-day table every 15 minutes costs cents a day; see docs/operations.md)."""
+        sites: list[Site] = []
+        stale: list[StalePending] = []
+        request: dict[str, Any] = {
+            "TableName": self._table_name,
+            "FilterExpression": (
+                "begins_with(pk, :site) OR "
+                "(begins_with(pk, :order) AND #status = :pending AND updatedAt < :cutoff)"
+            ),
+            "ProjectionExpression": (
+                f"pk, instanceId, #status, updatedAt, startDate, watermark, recoveringSweeps, "
+                f"{AUTO_REDRIVES}"
+            ),
+            "ExpressionAttributeNames": {"#status": STATUS},
+            "ExpressionAttributeValues": {
+                ":site": {"S": SITE_PREFIX},
+                ":order": {"S": ORDER_PREFIX},
+                ":pending": {"S": OrderStatus.PENDING},
+                ":cutoff": {"S": timestamp(stale_before)},
+            },
+        }
+        while True:
+            page = self._client.scan(**request)
+            for item in page.get("Items", []):
+                if item[KEY]["S"].startswith(SITE_PREFIX):
+                    sites.append(site_from_item(item))
+                else:
+                    stale.append(
+                        StalePending(
+                            key=item[KEY]["S"],
+                            instance_id=item["instanceId"]["S"],
+                            updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
+                            auto_redrives=int(item.get(AUTO_REDRIVES, {}).get("N", "0")),
+                        )
+                    )
+            if "LastEvaluatedKey" not in page:
+                return TableScan(tuple(sites), tuple(stale))
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def site(self, instance_id: str) -> Site | None:
+        item = self._client.get_item(
+            TableName=self._table_name, Key={KEY: {"S": site_key(instance_id)}}, ConsistentRead=True
+        ).get("Item")
+        return site_from_item(item) if item else None
+
+    def set_start_date(self, instance_id: str, start_date: datetime) -> None:
+        """The operator's "fulfill orders created on or after": registers the site if it is not
+        known yet, keeps its status and watermark otherwise."""
+        now = timestamp(datetime.now(UTC))
+        self._client.update_item(
+            TableName=self._table_name,
+            Key={KEY: {"S": site_key(instance_id)}},
+            UpdateExpression=(
+                "SET startDate = :start, updatedAt = :now, instanceId = :instance, "
+                "#status = if_not_exists(#status, :active), "
+                "registeredAt = if_not_exists(registeredAt, :now)"
+            ),
+            ExpressionAttributeNames={"#status": STATUS},
+            ExpressionAttributeValues={
+                ":start": {"S": timestamp(start_date)},
+                ":now": {"S": now},
+                ":instance": {"S": instance_id},
+                ":active": {"S": SiteStatus.ACTIVE},
+            },
+        )
+
+    def save_sweep(self, sweep: SiteSweep, recovering: int, now: datetime) -> bool:
+        """The watermark moves forward only, and only on an active site: a sweep running beside
+        another, or finishing after the site was removed, changes nothing. False then."""
+        if sweep.watermark is None:
+            return False
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key={KEY: {"S": site_key(sweep.instance_id)}},
+                UpdateExpression=(
+                    "SET watermark = :mark, recoveringSweeps = :recovering, lastSweptAt = :now, "
+                    "updatedAt = :now"
+                ),
+                ConditionExpression=(
+                    "#status = :active AND (attribute_not_exists(watermark) OR watermark <= :mark)"
+                ),
+                ExpressionAttributeNames={"#status": STATUS},
+                ExpressionAttributeValues={
+                    ":mark": {"S": timestamp(sweep.watermark)},
+                    ":recovering": {"N": str(recovering)},
+                    ":now": {"S": timestamp(now)},
+                    ":active": {"S": SiteStatus.ACTIVE},
+                },
+            )
+        except ClientError as error:
+            if conditional_check_failed(error):
+                return False
+            raise
+        return True
+
+
+def site_from_item(item: Mapping[str, Any]) -> Site:
+    watermark = item.get("watermark", {}).get("S")
+    return Site(
+        instance_id=item["instanceId"]["S"],
+        status=SiteStatus(item[STATUS]["S"]),
+        start_date=datetime.fromisoformat(item["startDate"]["S"]),
+        watermark=datetime.fromisoformat(watermark) if watermark else None,
+        recovering_sweeps=int(item.get("recoveringSweeps", {}).get("N", "0")),
+    )
