@@ -16,16 +16,19 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import urllib3
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from wix_fulfillment.adapters.intake_store import IntakeStore
     from wix_fulfillment.adapters.order_outcomes import OrderOutcomesTable
     from wix_fulfillment.adapters.order_records import OrderRecords
     from wix_fulfillment.adapters.settings import (
         FulfillmentSettings,
+        ReconcileSettings,
         StatusSettings,
         WebhookSettings,
         WixAppSettings,
     )
+    from wix_fulfillment.adapters.site_registry import SiteRegistry
     from wix_fulfillment.adapters.wix_fulfillments import WixFulfillmentsClient
     from wix_fulfillment.adapters.wix_orders import WixOrdersClient
     from wix_fulfillment.adapters.wix_tokens import TokenCache, WixCredentials
@@ -177,5 +180,36 @@ def status_parts(environ: Mapping[str, str] = os.environ) -> StatusParts:
     return StatusParts(
         settings=settings,
         records=OrderRecords(dynamodb_client(), settings.table_name),
+        wix=wix_access(settings.wix),
+    )
+
+
+@dataclass(frozen=True)
+class ReconcileParts:
+    settings: ReconcileSettings
+    intake: IntakeStore
+    """The webhook's own conditional write, over boto3: a recovered order is stored once."""
+    registry: SiteRegistry
+    dynamodb: DynamoDBClient
+    wix: WixAccess
+
+
+def reconcile_parts(environ: Mapping[str, str] = os.environ) -> ReconcileParts:
+    from wix_fulfillment.adapters.boto3_dynamodb import Boto3Transport, dynamodb_client
+    from wix_fulfillment.adapters.intake_store import IntakeStore
+    from wix_fulfillment.adapters.settings import ReconcileSettings
+    from wix_fulfillment.adapters.site_registry import SiteRegistry
+
+    settings = ReconcileSettings.from_environment(environ)
+    client = dynamodb_client()
+    return ReconcileParts(
+        settings=settings,
+        intake=IntakeStore(
+            Boto3Transport(client),
+            settings.table_name,
+            timedelta(days=settings.order_retention_days),
+        ),
+        registry=SiteRegistry(client, settings.table_name),
+        dynamodb=client,
         wix=wix_access(settings.wix),
     )
