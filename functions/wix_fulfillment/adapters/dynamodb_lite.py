@@ -293,14 +293,21 @@ class DynamoDBLite:
                 connection.sock.settimeout(read_timeout)
                 return connection
             connection.close()
-        sock = socket.create_connection((self._host, self._port), timeout=connect_timeout)
+        # An ASCII host as bytes, which getaddrinfo takes as they are (typeshed says str only): a
+        # str goes through the idna codec, whose import (encodings.idna, stringprep, unicodedata)
+        # would land in the first request, for the same bytes.
+        host = self._host.encode() if self._host.isascii() else self._host
+        sock = socket.create_connection(
+            (host, self._port),  # type: ignore[arg-type]
+            timeout=connect_timeout,
+        )
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
             if self._https:
                 context = ssl.create_default_context(
                     cafile=self._environ.get("AWS_CA_BUNDLE") or None
                 )
-                sock = context.wrap_socket(sock, server_hostname=self._host)
+                sock = context.wrap_socket(sock, server_hostname=host)
         except BaseException:
             sock.close()
             raise
