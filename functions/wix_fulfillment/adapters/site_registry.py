@@ -160,8 +160,8 @@ class SiteRegistry:
                 "(begins_with(pk, :order) AND #status = :pending AND updatedAt < :cutoff)"
             ),
             "ProjectionExpression": (
-                f"pk, instanceId, #status, updatedAt, startDate, watermark, recoveringSweeps, "
-                f"{AUTO_REDRIVES}"
+                "pk, instanceId, #status, updatedAt, startDate, watermark, resumeFrom, "
+                f"recoveringSweeps, {AUTO_REDRIVES}"
             ),
             "ExpressionAttributeNames": {"#status": STATUS},
             "ExpressionAttributeValues": {
@@ -216,25 +216,33 @@ class SiteRegistry:
             },
         )
 
-    def save_sweep(self, sweep: SiteSweep, recovering: int, now: datetime) -> bool:
-        """The watermark moves forward only, and only on an active site: a sweep running beside
-        another, or finishing after the site was removed, changes nothing. False then."""
-        if sweep.watermark is None:
+    def save_sweep(
+        self, sweep: SiteSweep, recovering: int, now: datetime, resume_from: datetime | None
+    ) -> bool:
+        """A complete sweep moves the watermark (forward only) and clears the resume point; one
+        cut short sets the resume point. Only on an active site: a sweep finishing after the
+        site was removed changes nothing. False then."""
+        stamps = "recoveringSweeps = :recovering, lastSweptAt = :now, updatedAt = :now"
+        if sweep.complete and sweep.watermark is not None:
+            update = f"SET watermark = :mark, {stamps} REMOVE resumeFrom"
+            condition = (
+                "#status = :active AND (attribute_not_exists(watermark) OR watermark <= :mark)"
+            )
+            mark = sweep.watermark
+        elif resume_from is not None:
+            update, condition = f"SET resumeFrom = :mark, {stamps}", "#status = :active"
+            mark = resume_from
+        else:
             return False
         try:
             self._client.update_item(
                 TableName=self._table_name,
                 Key={KEY: {"S": site_key(sweep.instance_id)}},
-                UpdateExpression=(
-                    "SET watermark = :mark, recoveringSweeps = :recovering, lastSweptAt = :now, "
-                    "updatedAt = :now"
-                ),
-                ConditionExpression=(
-                    "#status = :active AND (attribute_not_exists(watermark) OR watermark <= :mark)"
-                ),
+                UpdateExpression=update,
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": STATUS},
                 ExpressionAttributeValues={
-                    ":mark": {"S": timestamp(sweep.watermark)},
+                    ":mark": {"S": timestamp(mark)},
                     ":recovering": {"N": str(recovering)},
                     ":now": {"S": timestamp(now)},
                     ":active": {"S": SiteStatus.ACTIVE},
@@ -249,10 +257,12 @@ class SiteRegistry:
 
 def site_from_item(item: Mapping[str, Any]) -> Site:
     watermark = item.get("watermark", {}).get("S")
+    resume_from = item.get("resumeFrom", {}).get("S")
     return Site(
         instance_id=item["instanceId"]["S"],
         status=SiteStatus(item[STATUS]["S"]),
         start_date=datetime.fromisoformat(item["startDate"]["S"]),
         watermark=datetime.fromisoformat(watermark) if watermark else None,
+        resume_from=datetime.fromisoformat(resume_from) if resume_from else None,
         recovering_sweeps=int(item.get("recoveringSweeps", {}).get("N", "0")),
     )

@@ -51,7 +51,10 @@ class Site:
     start_date: datetime
     """Orders created before it are never taken in: installing the app fulfills nothing old."""
     watermark: datetime | None = None
-    """Every order updated before it (within the overlap) has been looked at."""
+    """The end of the last complete sweep: every order updated before it (give or take the
+    overlap) has been looked at."""
+    resume_from: datetime | None = None
+    """Where a sweep cut short stopped: every order updated before it has been looked at."""
     recovering_sweeps: int = 0
     """Sweeps in a row that recovered orders older than the grace."""
 
@@ -91,14 +94,26 @@ class SiteSweep:
     complete: bool = False
     """False when the call budget or the deadline stopped it: the next sweep resumes."""
     watermark: datetime | None = None
+    """Complete: the window's end. Cut short: the update time it stopped at."""
 
 
 def sweep_window(site: Site, now: datetime, overlap: timedelta = DEFAULT_OVERLAP) -> Window:
-    """From the watermark minus the overlap, never before the start date, to now. An order is
-    updated no earlier than it is created, so the start date bounds the update window too."""
+    """From where a sweep cut short stopped, else from the watermark minus the overlap, never
+    before the start date, to now. An order is updated no earlier than it is created, so the
+    start date bounds the update window too."""
+    if site.resume_from is not None:
+        return Window(max(site.resume_from, site.start_date), now)
     if site.watermark is None:
         return Window(site.start_date, now)
     return Window(max(site.watermark - overlap, site.start_date), now)
+
+
+def resume_point(sweep: SiteSweep) -> datetime | None:
+    """Where the next sweep starts after one cut short: the update time it stopped at, with no
+    overlap (resuming with it would read the same pages again without end on a busy site)."""
+    if sweep.complete:
+        return None
+    return sweep.watermark
 
 
 def search_query(window: Window, since: datetime) -> dict[str, Any]:
