@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from infra.commands import list_fulfillments, order_status, redrive
+from infra.commands import list_fulfillments, order_status, reconcile, redrive
 
 PROG: Final = "wix-fulfillment"
 
@@ -19,6 +19,7 @@ COMMANDS: Final[dict[str, tuple[Command, str]]] = {
     "status": (order_status.main, "an order's status: our record and Wix's fulfillments"),
     "list": (list_fulfillments.main, "an order's fulfillments, as Wix lists them"),
     "redrive": (redrive.main, "send the orders of dead-lettered batches through the worker again"),
+    "reconcile": (reconcile.main, "take in a site's orders of a window that no webhook brought"),
 }
 
 

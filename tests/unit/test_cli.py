@@ -64,7 +64,9 @@ def test_an_unknown_command_is_refused_with_the_known_ones() -> None:
 
     assert code == 2
     assert printed == ""
-    assert "invalid choice: 'stauts' (choose from 'status', 'list', 'redrive')" in error
+    assert (
+        "invalid choice: 'stauts' (choose from 'status', 'list', 'redrive', 'reconcile')" in error
+    )
 
 
 def test_no_command_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
