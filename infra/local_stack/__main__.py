@@ -18,6 +18,9 @@ def on_started(stack: LocalStack) -> None:
     print(f"DynamoDB Local  {stack.dynamodb.endpoint_url}, tables {tables}")
     print(f"Function logs   {stack.settings.work_dir / 'logs'}")
     print(f"Dead letters    {stack.settings.work_dir / 'dead-letters'}")
+    for schedule in stack.wiring.schedules:
+        every = stack.settings.schedule_every_seconds or schedule.interval_seconds
+        print(f"Schedule        {schedule.function_id} every {every:g} s")
     print("Ctrl-C stops everything.", flush=True)
 
 
@@ -26,11 +29,18 @@ def main() -> None:
     parser.add_argument("--http-port", type=int, default=3000)
     parser.add_argument("--sandbox-port", type=int, default=8700)
     parser.add_argument("--dynamodb-port", type=int, default=8000)
+    parser.add_argument(
+        "--sweep-every",
+        type=float,
+        default=0,
+        help="seconds between ReconcileFunction's sweeps (default: the template's rate)",
+    )
     arguments = parser.parse_args()
     settings = StackSettings(
         http_port=arguments.http_port,
         sandbox_port=arguments.sandbox_port,
         dynamodb_port=arguments.dynamodb_port,
+        schedule_every_seconds=arguments.sweep_every,
     )
     serve_in_foreground(LocalStack(settings), on_started)
     print("local stack stopped", flush=True)

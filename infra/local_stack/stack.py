@@ -16,6 +16,7 @@ from infra.local_stack.dynamodb_stream import StreamReader
 from infra.local_stack.env_file import ENV_VARS_PATH, env_file_values
 from infra.local_stack.functions import REPO_ROOT, FunctionPool
 from infra.local_stack.http_api import Exchange, HttpApi
+from infra.local_stack.schedules import ScheduleTimer, scheduled_event
 from infra.local_stack.streams import BatchReport, DeadLetterFile, StreamPoller
 from infra.local_stack.wiring import FunctionSpec, StackWiring, read_wiring
 from infra.samples.dev_data import DEV_INSTANCE_ID, DEV_PRIVATE_KEY_PATH
@@ -49,6 +50,9 @@ class StackSettings:
     """Wix's webhook resend schedule, compressed (60: its first minute is a second)."""
     sandbox_arguments: tuple[str, ...] = ()
     webhook_concurrency: int = 4
+    schedule_every_seconds: float | None = None
+    """Run the template's schedules on a timer this often (0: the template's rate); None: only
+    when asked (``run_schedule``), which is what tests want."""
     log: Callable[[str], None] = field(default=print)
 
 
@@ -123,6 +127,15 @@ class LocalStack(LocalService):
             pool = self.functions[mapping.function_id]
             poller = StreamPoller(mapping, reader, pool.invoke, destination, self._log_batch)
             self.pollers.append(self._keep(poller.start()))
+        if self.settings.schedule_every_seconds is not None:
+            for schedule in self.wiring.schedules:
+                timer = ScheduleTimer(
+                    schedule,
+                    self.functions[schedule.function_id].invoke,
+                    self.settings.log,
+                    self.settings.schedule_every_seconds or None,
+                )
+                self._keep(timer.start())
 
     def stop(self) -> None:
         while self._started:
@@ -186,6 +199,11 @@ class LocalStack(LocalService):
     def wix(self) -> SandboxClient:
         assert self.sandbox is not None, "the stack is not started"
         return self.sandbox.client()
+
+    def run_schedule(self, function_id: str = "ReconcileFunction") -> Any:
+        """Invoke a scheduled function now, with the event its schedule sends; its answer."""
+        [schedule] = [s for s in self.wiring.schedules if s.function_id == function_id]
+        return self._invoke(function_id, scheduled_event(schedule))
 
     def wait_until_idle(self, timeout: float = 60.0) -> bool:
         """True once every stream mapping has delivered all it has seen."""

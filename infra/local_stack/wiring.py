@@ -1,4 +1,5 @@
-"""The stack's wiring, read from template.yaml: functions, HTTP routes, tables, stream mappings.
+"""The stack's wiring, read from template.yaml: functions, HTTP routes, tables, stream mappings,
+schedules.
 
 Nothing here restates the template: change a route, a filter or a batch size there and the local
 stack follows. Template features the local stack cannot honour raise ``UnsupportedTemplate``.
@@ -69,11 +70,21 @@ class StreamMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class Schedule:
+    """A Schedule event: EventBridge invokes the function every ``interval_seconds``."""
+
+    function_id: str
+    event_id: str
+    interval_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class StackWiring:
     functions: Mapping[str, FunctionSpec]
     routes: tuple[Route, ...]
     tables: tuple[str, ...]
     stream_mappings: tuple[StreamMapping, ...]
+    schedules: tuple[Schedule, ...] = ()
 
 
 def read_wiring(template: Mapping[str, Any]) -> StackWiring:
@@ -81,6 +92,7 @@ def read_wiring(template: Mapping[str, Any]) -> StackWiring:
     functions: dict[str, FunctionSpec] = {}
     routes: list[Route] = []
     mappings: list[StreamMapping] = []
+    schedules: list[Schedule] = []
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
@@ -102,6 +114,11 @@ def read_wiring(template: Mapping[str, Any]) -> StackWiring:
                 routes.append(_route(logical_id, event_properties))
             elif event["Type"] == "DynamoDB":
                 mappings.append(_stream_mapping(logical_id, event_properties))
+            elif event["Type"] == "Schedule":
+                expression = _parameter_default(template, event_properties["Schedule"])
+                schedules.append(
+                    Schedule(logical_id, event_id, _rate_seconds(logical_id, expression))
+                )
             else:
                 raise UnsupportedTemplate(
                     f"{logical_id}.Events.{event_id}: event type {event['Type']} is not emulated"
@@ -111,7 +128,25 @@ def read_wiring(template: Mapping[str, Any]) -> StackWiring:
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::DynamoDB::Table"
     )
-    return StackWiring(functions, tuple(routes), tables, tuple(mappings))
+    return StackWiring(functions, tuple(routes), tables, tuple(mappings), tuple(schedules))
+
+
+_RATE: Final = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_UNIT_SECONDS: Final = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def _parameter_default(template: Mapping[str, Any], value: Any) -> Any:
+    """A ``!Ref`` to a parameter is its default, as a deploy that overrides nothing has it."""
+    if isinstance(value, Mapping) and "Ref" in value:
+        return template.get("Parameters", {}).get(value["Ref"], {}).get("Default")
+    return value
+
+
+def _rate_seconds(function_id: str, expression: object) -> float:
+    found = _RATE.fullmatch(str(expression))
+    if not found:
+        raise UnsupportedTemplate(f"{function_id}: only rate(...) schedules are emulated")
+    return int(found.group(1)) * _UNIT_SECONDS[found.group(2).rstrip("s")]
 
 
 def _route(function_id: str, properties: Mapping[str, Any]) -> Route:

@@ -137,6 +137,13 @@ def env_vars() -> dict[str, dict[str, str]]:
             "SHIPMENT_PROVIDER_URL": f"{LOCAL_SANDBOX_FROM_DOCKER}/_sandbox/carrier/labels",
             "AWS_ENDPOINT_URL_DYNAMODB": LOCAL_DYNAMODB_FROM_DOCKER,
         },
+        "ReconcileFunction": {
+            "TABLE_NAME": LOCAL_TABLE_NAME,
+            "WIX_APP_ID": DEFAULT_APP_ID,
+            "WIX_APP_SECRET": DEFAULT_APP_SECRET,
+            "WIX_API_BASE_URL": LOCAL_SANDBOX_FROM_DOCKER,
+            "AWS_ENDPOINT_URL_DYNAMODB": LOCAL_DYNAMODB_FROM_DOCKER,
+        },
     }
 
 
