@@ -89,12 +89,29 @@ def test_every_operations_alarm_notifies_the_alarm_topic(template: dict[str, Any
         ("AWS/Lambda", "Errors"),
         ("AWS/Lambda", "IteratorAge"),
         ("AWS/ApiGateway", "5xx"),
+        ("WixOrderFulfillment", "SitesWebhooksSilent"),
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert alarm["TreatMissingData"] == "notBreaching"
     [iterator_age] = [a for a in alarms.values() if a["MetricName"] == "IteratorAge"]
     assert iterator_age["Threshold"] == 300_000
+
+
+def test_the_sweep_runs_on_its_schedule_parameter_and_its_alarm_watches_its_metric(
+    template: dict[str, Any],
+) -> None:
+    assert template["Parameters"]["ReconcileSchedule"]["Default"] == "rate(15 minutes)"
+    [event] = resource_properties(template, "ReconcileFunction")["Events"].values()
+    assert event == {"Type": "Schedule", "Properties": {"Schedule": {"Ref": "ReconcileSchedule"}}}
+    assert statements(template, "ReconcileFunction")[0]["Action"] == [
+        "dynamodb:Scan",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:GetItem",
+    ]
+    silent = resource_properties(template, "WebhooksSilentAlarm")
+    assert silent["Dimensions"] == [{"Name": "service", "Value": "wix-reconcile"}]
 
 
 def test_logs_are_kept_for_a_set_time_and_the_api_is_throttled(template: dict[str, Any]) -> None:
