@@ -141,11 +141,11 @@ WEBHOOK_UNUSED := cffi pycparser pycparser-*.dist-info aws_lambda_powertools/eve
 	$(addprefix aws_lambda_powertools/utilities/,auth_alpha batch circuit_breaker data_classes \
 		data_masking feature_flags idempotency kafka metadata parameters parser streaming validation)
 
-.PHONY: build-WebhookFunction build-FulfillmentFunction build-StatusFunction
+.PHONY: build-WebhookFunction build-FulfillmentFunction build-StatusFunction build-ReconcileFunction
 build-WebhookFunction:
 	$(call lambda_package,requirements-webhook.txt,$(WEBHOOK_UNUSED))
 
-build-FulfillmentFunction build-StatusFunction:
+build-FulfillmentFunction build-StatusFunction build-ReconcileFunction:
 	$(call lambda_package,requirements-fulfillment.txt)
 
 validate: $(PYTHON_READY) ## cfn-lint and sam validate --lint (first time: installs the SAM CLI into .venv-sam, about a minute)
