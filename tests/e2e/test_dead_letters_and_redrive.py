@@ -50,7 +50,7 @@ def test_a_refused_order_is_dead_lettered_then_fulfilled_once_after_redrive(
     tmp_path: Path,
 ) -> None:
     # Time for one round and no wait for another: each of the stream's attempts ends at once.
-    copy = edited_template(tmp_path, {WORKER_TIMEOUT: "      Timeout: 31"})
+    copy = edited_template(tmp_path, {WORKER_TIMEOUT: WORKER_TIMEOUT.replace("300", "31")})
     settings = StackSettings(template_path=copy, work_dir=tmp_path, log=lambda _: None)
     with LocalStack(settings) as stack:
         site = stack.wix.create_site()

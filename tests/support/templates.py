@@ -6,7 +6,8 @@ from pathlib import Path
 
 from infra.template import TEMPLATE_PATH
 
-WORKER_TIMEOUT: str = "      Timeout: 300"
+WORKER_TIMEOUT: str = "about 4 per 100 orders.\n      Timeout: 300"
+"""The worker's timeout line (ReconcileFunction has one alike), with the comment above it."""
 """FulfillmentFunction's timeout line, the only one of 300 s."""
 
 
