@@ -79,7 +79,16 @@ def test_a_webhook_the_sandbox_delivers_through_start_api_is_stored_then_fulfill
     assert key["pk"] in [record["dynamodb"]["Keys"]["pk"] for record in records]
     answer = lambda_answer(shell(INVOKE_FULFILLMENT_WITH_STREAM_EVENT, built, sam_env))
 
-    assert answer == {"batchItemFailures": []}
+    # Earlier tests' records may name orders this sandbox never had (the Order Approved page's
+    # example): Wix does not return them, so they are left for the stream's retry; ours is not.
+    known = {summary["orderId"] for summary in sandbox.orders(DEV_INSTANCE_ID)}
+    sequence_of = {
+        record["dynamodb"]["SequenceNumber"]: record["dynamodb"]["Keys"]["pk"]["S"]
+        for record in records
+    }
+    retried = {sequence_of[failure["itemIdentifier"]] for failure in answer["batchItemFailures"]}
+    assert key["pk"]["S"] not in retried
+    assert all(pk.rsplit("#", 1)[1] not in known for pk in retried), retried
     fulfillments = sandbox.order(order["id"])["fulfillments"]
     assert len(fulfillments) == 1, fulfillments
     assert fulfillments[0]["trackingInfo"]["trackingNumber"]
