@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 # The order events' GUID check (its module is to make it public).
-from wix_fulfillment.core.order_event import _guid
+from wix_fulfillment.core.order_event import guid
 
 APP_INSTALLED_EVENT_TYPE: Final = "AppInstalled"
 APP_REMOVED_EVENT_TYPE: Final = "AppRemoved"
@@ -48,7 +48,7 @@ def parse_app_instance_event(claims: Mapping[str, Any]) -> AppInstanceEvent | No
     event_type = webhook.get("eventType")
     if event_type not in (APP_INSTALLED_EVENT_TYPE, APP_REMOVED_EVENT_TYPE):
         return None
-    instance_id = _guid(webhook.get("instanceId"), "instanceId")
+    instance_id = guid(webhook.get("instanceId"), "instanceId")
     if event_type == APP_INSTALLED_EVENT_TYPE:
         return AppInstalled(instance_id)
     return AppRemoved(instance_id)

@@ -65,7 +65,7 @@ def parse_webhook_claims(claims: Mapping[str, Any]) -> OrderEvent | IgnoredEvent
         raise MalformedEvent("'eventType' must be a string")
     if event_type not in ORDER_EVENT_TYPES:
         return IgnoredEvent(event_type, "not an order event this app acts on")
-    instance_id = _guid(webhook.get("instanceId"), "instanceId")
+    instance_id = guid(webhook.get("instanceId"), "instanceId")
     inner_data = webhook.get("data")
     if not isinstance(inner_data, str):
         raise MalformedEvent("'data' must be a string holding the event envelope")
@@ -89,8 +89,8 @@ def parse_webhook_claims(claims: Mapping[str, Any]) -> OrderEvent | IgnoredEvent
         instance_id=instance_id,
         order_id=order["id"],
         event_id=event_id,
-        order_number=_optional_text(order.get("number"), "order number"),
-        event_time=_optional_text(envelope.get("eventTime"), "eventTime"),
+        order_number=optional_text(order.get("number"), "order number"),
+        event_time=optional_text(envelope.get("eventTime"), "eventTime"),
         line_items=_line_items(order.get("lineItems")),
         payment_status=_optional_name(order.get("paymentStatus"), "paymentStatus"),
         pickup=_is_pickup(order),
@@ -99,10 +99,10 @@ def parse_webhook_claims(claims: Mapping[str, Any]) -> OrderEvent | IgnoredEvent
 
 def _event_order(envelope: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     """The event id and the order of an order event's envelope (``actionEvent.body.order``)."""
-    event_id = _guid(envelope.get("id"), "id")
+    event_id = guid(envelope.get("id"), "id")
     if envelope.get("entityFqdn") != ORDER_ENTITY_FQDN:
         raise MalformedEvent(f"'entityFqdn' must be {ORDER_ENTITY_FQDN!r}")
-    entity_id = _guid(envelope.get("entityId"), "entityId")
+    entity_id = guid(envelope.get("entityId"), "entityId")
     order = _mapping(
         _mapping(envelope.get("actionEvent"), "actionEvent").get("body"), "actionEvent.body"
     )
@@ -115,7 +115,7 @@ def _event_order(envelope: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
 def order_now(order: object) -> OrderNow:
     """An order as Wix's Orders API returns it, projected like the webhook's (no buyer data)."""
     order = _mapping(order, "order")
-    order_id = _guid(order.get("id"), "id")
+    order_id = guid(order.get("id"), "id")
     status = _optional_name(order.get("status"), "status")
     if not status:
         raise MalformedEvent("'status' must be a non-empty string")
@@ -234,13 +234,13 @@ def _mapping(value: object, what: str) -> Mapping[str, Any]:
     return value
 
 
-def _guid(value: object, what: str) -> str:
+def guid(value: object, what: str) -> str:
     if not isinstance(value, str) or not _GUID.fullmatch(value):
         raise MalformedEvent(f"'{what}' must be a GUID")
     return value
 
 
-def _optional_text(value: object, what: str) -> str | None:
+def optional_text(value: object, what: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):

@@ -21,7 +21,7 @@ from typing import Any, Final, Protocol
 from wix_fulfillment.core.model import MAX_ORDERS_PER_CALL, ApprovedOrder
 
 # The webhook's own check of the order number (its module is to make it public).
-from wix_fulfillment.core.order_event import MalformedEvent, _optional_text, order_now
+from wix_fulfillment.core.order_event import MalformedEvent, optional_text, order_now
 
 WINDOW_FIELD: Final = "updatedDate"
 """An order approved long after it was created is updated then: a window on ``createdDate``
@@ -216,7 +216,7 @@ def approved_order(raw: Mapping[str, Any], instance_id: str, event_id: str) -> A
         instance_id=instance_id,
         order_id=now.order_id,
         event_id=event_id,
-        order_number=_optional_text(raw.get("number"), "order number"),
+        order_number=optional_text(raw.get("number"), "order number"),
         event_time=None,
         line_items=now.line_items,
         payment_status=now.payment_status,
