@@ -210,9 +210,12 @@ def test_one_site_down_fails_only_that_sites_records(worker_bed: WorkerBed) -> N
     assert "HTTP 500" in worker_bed.item(down_orders[0])["lastError"]["S"]
 
 
+@pytest.mark.parametrize("provider", ["http", "none"])
 def test_a_create_whose_answer_was_lost_is_not_created_again_in_the_next_run(
-    worker_bed: WorkerBed,
+    worker_bed: WorkerBed, provider: str
 ) -> None:
+    """With a carrier the record's note tells the fulfillment as ours; without tracking info,
+    the mark the fulfillment carries (then the record gets no note at all)."""
     site = worker_bed.wix.client().create_site()
     [order] = worker_bed.place_orders(site, generate={"kind": "physical", "quantity": 2})
     # The create commits, its answer is lost a second later, and then the run has no time for
@@ -220,13 +223,16 @@ def test_a_create_whose_answer_was_lost_is_not_created_again_in_the_next_run(
     worker_bed.wix.client().set_faults({"bulkCreate": {"dropRate": 1.0, "latencyMs": 1000}})
     records = worker_bed.stream.read()
     [first] = worker_bed.deliver(
-        worker_bed.load_worker(),
+        worker_bed.load_worker(SHIPMENT_PROVIDER=provider),
         records,
         context=lambda: LambdaContext(seconds=MIN_SECONDS_FOR_A_ROUND + 0.5),
     )
     worker_bed.wix.client().clear_faults()
     failed = {item["itemIdentifier"] for item in first["batchItemFailures"]}
-    [retry] = worker_bed.deliver(worker_bed.load_worker(), retried_records(records, failed))
+    noted = "fulfillmentIdsBeforeCreate" in worker_bed.item(order)
+    [retry] = worker_bed.deliver(
+        worker_bed.load_worker(SHIPMENT_PROVIDER=provider), retried_records(records, failed)
+    )
 
     assert failed == {records[0]["dynamodb"]["SequenceNumber"]}
     assert retry == {"batchItemFailures": []}
@@ -237,6 +243,7 @@ def test_a_create_whose_answer_was_lost_is_not_created_again_in_the_next_run(
     assert item["fulfillmentIds"] == {"L": [{"S": fulfillment["id"]}]}
     assert "fulfillmentIdsBeforeCreate" not in item
     assert worker_bed.calls("bulkCreate") == 1
+    assert noted == (provider == "http")
 
 
 def test_a_lost_answer_within_one_run_is_resolved_as_fulfilled(worker_bed: WorkerBed) -> None:

@@ -105,7 +105,9 @@ class FakeWix:
                     )
                 continue
             created = self.fulfillments.setdefault(request.order_id, [])
-            created.append(ExistingFulfillment(f"f{next(_ids)}", request.lines))
+            created.append(
+                ExistingFulfillment(f"f{next(_ids)}", request.lines, ours=request.marked)
+            )
             results.append(CreateResult(request.order_id, tuple(f.id for f in created)))
         if self.lose_answers:
             self.lose_answers -= 1
@@ -124,6 +126,8 @@ class FakeWix:
 class FakeShipments:
     failing: set[str] = field(default_factory=set)
     labels: list[str] = field(default_factory=list)
+    tracking: bool = True
+    """False: fulfillments without tracking info (``SHIPMENT_PROVIDER=none``)."""
 
     def tracking_for(
         self, order: ApprovedOrder, lines: Sequence[FulfilledLine]
@@ -131,7 +135,7 @@ class FakeShipments:
         self.labels.append(order.order_id)
         if order.order_id in self.failing:
             raise TrackingUnavailable("carrier down")
-        return TrackingInfo(f"T-{order.order_id}", "fedex")
+        return TrackingInfo(f"T-{order.order_id}", "fedex") if self.tracking else None
 
 
 @dataclass
@@ -426,6 +430,39 @@ def test_a_fulfillment_beyond_the_note_is_ours_and_none_beyond_it_is_someone_els
         "o1": ("FULFILLED", ["before"]),
         "o2": ("SKIPPED", "already fulfilled at Wix"),
     }
+
+
+def test_without_tracking_info_a_create_needs_no_note_and_its_mark_tells_it_as_ours() -> None:
+    merchant = ExistingFulfillment("merchant", (FulfilledLine("a", 1),))
+    wix = FakeWix(fulfillments={"o1": [merchant]}, lose_answers=1)
+    outcomes = FakeOutcomes()
+
+    results = run([order("o1", ("a", 2))], wix, outcomes, FakeShipments(tracking=False))
+
+    assert results == {("site-1", "o1"): Outcome.FULFILLED}
+    assert outcomes.before_create == {}
+    [_, ours] = wix.fulfillments["o1"]
+    assert outcomes.recorded["o1"] == ("FULFILLED", [ours.id])
+    assert wix.create_calls == [("site-1", 1)]
+
+
+def test_after_a_crash_our_marked_fulfillment_is_ours_and_an_unmarked_one_someone_elses() -> None:
+    """No note on either record: the run that created one of them died before writing any."""
+    ours = ExistingFulfillment("ours", (FulfilledLine("a", 1),), ours=True)
+    merchant = ExistingFulfillment("merchant", (FulfilledLine("a", 1),))
+    wix = FakeWix(fulfillments={"o1": [ours], "o2": [merchant]})
+    outcomes = FakeOutcomes()
+
+    results = run(
+        [order("o1", ("a", 1)), order("o2", ("a", 1))], wix, outcomes, FakeShipments(tracking=False)
+    )
+
+    assert results == {("site-1", "o1"): Outcome.FULFILLED, ("site-1", "o2"): Outcome.SKIPPED}
+    assert outcomes.recorded == {
+        "o1": ("FULFILLED", ["ours"]),
+        "o2": ("SKIPPED", "already fulfilled at Wix"),
+    }
+    assert wix.create_calls == []
 
 
 def test_a_create_certainly_not_carried_out_forgets_its_note() -> None:

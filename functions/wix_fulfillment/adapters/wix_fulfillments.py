@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 import urllib3
@@ -26,6 +26,11 @@ from wix_fulfillment.core.model import (
     FulfillmentRequest,
     WixUnavailable,
 )
+
+MARK_FIELD: Final = "fulfilledBy"
+MARK_VALUE: Final = "wix-fulfillment"
+"""In ``customInfo.fieldsData`` of the fulfillments we create without tracking info: after a
+lost answer or a crash it tells ours from someone else's with no write to the table."""
 
 
 class WixFulfillmentsClient:
@@ -121,12 +126,15 @@ class WixFulfillmentsClient:
 
 
 def _existing(fulfillment: Mapping[str, Any]) -> ExistingFulfillment:
+    custom = fulfillment.get("customInfo")
+    fields = custom.get("fieldsData") if isinstance(custom, dict) else None
     return ExistingFulfillment(
         id=str(fulfillment.get("id", "")),
         lines=tuple(
             FulfilledLine(str(line["id"]), int(line.get("quantity", 0)))
             for line in fulfillment.get("lineItems", [])
         ),
+        ours=isinstance(fields, dict) and fields.get(MARK_FIELD) == MARK_VALUE,
     )
 
 
@@ -142,6 +150,8 @@ def _fulfillment_body(request: FulfillmentRequest) -> dict[str, Any]:
         if request.tracking.tracking_link:
             tracking["trackingLink"] = request.tracking.tracking_link
         body["trackingInfo"] = tracking
+    if request.marked:
+        body["customInfo"] = {"fieldsData": {MARK_FIELD: MARK_VALUE}}
     return body
 
 

@@ -1,9 +1,10 @@
 """One worker run: fulfill the pending orders at Wix, site by site, and record each outcome.
 
-Three rules keep every unit fulfilled exactly once, and each record true, although Wix's create
+These rules keep every unit fulfilled exactly once, and each record true, although Wix's create
 has no idempotency key:
-- before a create, the order's record notes the fulfillments Wix has for it, so that after a lost
-  answer or a crash the next look tells ours (beyond those) from someone else's;
+- after a lost answer or a crash the next look tells our fulfillments from someone else's: one
+  without tracking info carries our mark; before a create with tracking info (which leaves no room
+  for the mark) the order's record notes the fulfillments Wix has for it, ours are beyond those;
 - a create whose outcome is unknown is never sent again blindly: the next round lists the order's
   fulfillments and plans from what Wix has;
 - an order Wix refuses is refused twice, with a fresh listing in between, before it is REJECTED
@@ -292,11 +293,13 @@ class _SiteRun:
 
     @staticmethod
     def _ours(state: _OrderState, have: Sequence[ExistingFulfillment]) -> list[str]:
-        """Fulfillments beyond those noted before our last create: that create's."""
+        """Fulfillments with our mark, or beyond those noted before our last create: ours."""
         before = state.ids_before_create
-        if before is None:
-            return []
-        return [fulfillment.id for fulfillment in have if fulfillment.id not in before]
+        return [
+            fulfillment.id
+            for fulfillment in have
+            if fulfillment.ours or (before is not None and fulfillment.id not in before)
+        ]
 
     def _settle_fulfilled(self, state: _OrderState, ids: Sequence[str]) -> None:
         outcomes, order = self._parts.outcomes, state.order
@@ -327,9 +330,11 @@ class _SiteRun:
         )
 
     def _noted(self, requests: Sequence[FulfillmentRequest]) -> list[FulfillmentRequest]:
-        """The requests whose orders' records now say what Wix had before this create."""
+        """The requests that will tell their fulfillment as ours: marked ones as they are, the
+        others once their orders' records say what Wix had before this create."""
         outcomes = self._parts.outcomes
-        states = [self.pending[request.order_id] for request in requests]
+        unmarked = [request for request in requests if not request.marked]
+        states = [self.pending[request.order_id] for request in unmarked]
         answers = self._parts.concurrently(
             [
                 functools.partial(
@@ -341,8 +346,8 @@ class _SiteRun:
                 for state in states
             ]
         )
-        noted = []
-        for request, state, still_pending in zip(requests, states, answers, strict=True):
+        noted: set[str] = set()
+        for request, state, still_pending in zip(unmarked, states, answers, strict=True):
             if isinstance(still_pending, RecordingFailed):
                 state.last_error = f"not created, its record could not be written: {still_pending}"
                 continue
@@ -352,8 +357,8 @@ class _SiteRun:
                 continue
             state.ids_before_create = state.existing_ids
             state.create_not_landed = False
-            noted.append(request)
-        return noted
+            noted.add(request.order_id)
+        return [request for request in requests if request.marked or request.order_id in noted]
 
     def _create(self, requests: Sequence[FulfillmentRequest]) -> None:
         if not requests:

@@ -96,6 +96,8 @@ class ExistingFulfillment:
 
     id: str
     lines: tuple[FulfilledLine, ...]
+    ours: bool = False
+    """It carries the mark this project puts on the fulfillments it creates without tracking."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,12 @@ class FulfillmentRequest:
     order_id: str
     lines: tuple[FulfilledLine, ...]
     tracking: TrackingInfo | None
+
+    @property
+    def marked(self) -> bool:
+        """Without tracking info the fulfillment carries our mark instead (Wix takes tracking
+        info or custom info, not both), so once created it tells itself as ours."""
+        return self.tracking is None
 
 
 @dataclass(frozen=True, slots=True)
