@@ -41,6 +41,7 @@ class FaultKind(StrEnum):
     THROTTLE = "throttle"  # answer 429 without doing anything
     DROP = "drop"  # do the work (a create commits), then close without an answer
     LATE = "late"  # do the work, then hold the answer: a caller's crash in between loses it
+    STALE = "stale"  # a listing as it was staleSeconds ago: fulfillments made since left out
 
 
 # The control API's JSON names of FaultSpec's fields.
@@ -53,6 +54,8 @@ _SETTING_FIELDS: Final = {
     "dropRate": "drop_rate",
     "lateRate": "late_rate",
     "lateSeconds": "late_seconds",
+    "staleRate": "stale_rate",
+    "staleSeconds": "stale_seconds",
     "latencyMs": "latency_ms",
     "forSeconds": "for_seconds",
     "instanceIds": "instance_ids",
@@ -72,6 +75,9 @@ class FaultSpec:
     drop_rate: float = 0.0
     late_rate: float = 0.0
     late_seconds: float = 5.0
+    stale_rate: float = 0.0
+    """Listings only: a read that lags the writes before it."""
+    stale_seconds: float = 5.0
     latency_ms: float = 0.0
     for_seconds: float | None = None
     """The faults end this long after they were set (never when None): an outage, then recovery."""
@@ -85,15 +91,23 @@ class FaultSpec:
             self.timeout_rate,
             self.drop_rate,
             self.late_rate,
+            self.stale_rate,
         )
         if any(not 0.0 <= rate <= 1.0 for rate in rates) or sum(rates) > 1.0 + 1e-9:
             raise ValueError("fault rates must be within 0..1 and add up to at most 1")
         if not 500 <= self.error_status <= 599:
             raise ValueError("errorStatus must be a 5xx status")
-        durations = (self.timeout_seconds, self.late_seconds, self.latency_ms, self.for_seconds)
+        durations = (
+            self.timeout_seconds,
+            self.late_seconds,
+            self.stale_seconds,
+            self.latency_ms,
+            self.for_seconds,
+        )
         if any(duration is not None and duration < 0 for duration in durations):
             raise ValueError(
-                "timeoutSeconds, lateSeconds, latencyMs and forSeconds must not be negative"
+                "timeoutSeconds, lateSeconds, staleSeconds, latencyMs and forSeconds must not be "
+                "negative"
             )
 
     @classmethod
@@ -207,9 +221,13 @@ class FaultInjector:
             (FaultKind.THROTTLE, spec.throttle_rate),
             (FaultKind.DROP, spec.drop_rate),
             (FaultKind.LATE, spec.late_rate),
+            (FaultKind.STALE, spec.stale_rate),
         ):
             threshold += rate
             if draw < threshold:
-                hold = spec.late_seconds if kind is FaultKind.LATE else spec.timeout_seconds
+                hold = {
+                    FaultKind.LATE: spec.late_seconds,
+                    FaultKind.STALE: spec.stale_seconds,
+                }.get(kind, spec.timeout_seconds)
                 return FaultDecision(kind, latency, spec.error_status, hold)
         return FaultDecision(FaultKind.NONE, latency)

@@ -61,8 +61,10 @@ class Order:
                 fulfilled[line["id"]] += line["quantity"]
         return fulfilled
 
-    def with_fulfillments(self) -> dict[str, Any]:
-        return {"orderId": self.id, "fulfillments": copy.deepcopy(self.fulfillments)}
+    def with_fulfillments(self, as_of: str | None = None) -> dict[str, Any]:
+        """``as_of``: only the fulfillments created by then (ISO timestamps compare as text)."""
+        shown = [f for f in self.fulfillments if as_of is None or f["createdDate"] <= as_of]
+        return {"orderId": self.id, "fulfillments": copy.deepcopy(shown)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,16 +226,21 @@ class Orders:
                 "fulfillmentId": fulfillment["id"],
             }
 
-    def list_fulfillments(self, instance_id: str, order_id: str) -> dict[str, Any]:
+    def list_fulfillments(
+        self, instance_id: str, order_id: str, as_of: str | None = None
+    ) -> dict[str, Any]:
+        """``as_of``: the listing as it was then (the stale fault), later fulfillments left out."""
         require_guid(order_id, "orderId")
         with self._lock:
             return {
                 "orderWithFulfillments": self._visible_order(
                     instance_id, order_id
-                ).with_fulfillments()
+                ).with_fulfillments(as_of)
             }
 
-    def list_by_ids(self, instance_id: str, body: object) -> dict[str, Any]:
+    def list_by_ids(
+        self, instance_id: str, body: object, as_of: str | None = None
+    ) -> dict[str, Any]:
         """Orders the caller cannot see (unknown, or another site's) are left out of the answer."""
         order_ids = _listed_in_body(body, "orderIds", "order ids", MAX_ORDER_IDS_PER_LIST)
         for index, order_id in enumerate(order_ids):
@@ -244,7 +249,7 @@ class Orders:
             visible = (self._orders.get(order_id) for order_id in dict.fromkeys(order_ids))
             return {
                 "ordersWithFulfillments": [
-                    order.with_fulfillments()
+                    order.with_fulfillments(as_of)
                     for order in visible
                     if order is not None and order.instance_id == instance_id
                 ]

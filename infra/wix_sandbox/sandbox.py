@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from infra.service import LocalService, claiming_port
 from infra.wix_sandbox import errors
 from infra.wix_sandbox.carrier import CarrierService
-from infra.wix_sandbox.clock import Clock
+from infra.wix_sandbox.clock import Clock, iso_timestamp
 from infra.wix_sandbox.config import SandboxConfig
 from infra.wix_sandbox.control_api import ControlApi
 from infra.wix_sandbox.errors import WixApiError, application_error
@@ -178,6 +178,11 @@ class WixSandbox(LocalService):
         elif decision.kind is FaultKind.THROTTLE:
             response = Response.error(_too_many_requests())
         else:
+            if decision.kind is FaultKind.STALE:
+                parameters = {
+                    **parameters,
+                    "as_of": iso_timestamp(time.time() - decision.hold_seconds),
+                }
             response = self._answer(route, request, parameters)
         if decision.kind is FaultKind.DROP:
             self._record(route, "dropped", instance_id)

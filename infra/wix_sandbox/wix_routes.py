@@ -64,11 +64,15 @@ class WixRoutes:
         return Response.json(200, answer)
 
     def _list(self, request: Request, parameters: Mapping[str, str]) -> Response:
-        answer = self._orders.list_fulfillments(parameters["instance_id"], parameters["order_id"])
+        answer = self._orders.list_fulfillments(
+            parameters["instance_id"], parameters["order_id"], parameters.get("as_of")
+        )
         return Response.json(200, answer)
 
     def _list_by_ids(self, request: Request, parameters: Mapping[str, str]) -> Response:
-        answer = self._orders.list_by_ids(parameters["instance_id"], request.json())
+        answer = self._orders.list_by_ids(
+            parameters["instance_id"], request.json(), parameters.get("as_of")
+        )
         return Response.json(200, answer)
 
     def _bulk_create(self, request: Request, parameters: Mapping[str, str]) -> Response:

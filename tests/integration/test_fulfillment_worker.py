@@ -246,6 +246,38 @@ def test_a_create_whose_answer_was_lost_is_not_created_again_in_the_next_run(
     assert noted == (provider == "http")
 
 
+def test_our_own_tracking_number_refused_after_a_lost_create_ends_fulfilled_once(
+    worker_bed: WorkerBed,
+) -> None:
+    """The create lands but its answer is lost; the next listing lags and does not show it, so
+    the order is created again with the carrier's same label: Wix answers 409
+    TRACKING_NUMBER_ALREADY_EXISTS. That refusal is our own earlier create, not a verdict: the
+    listing after it shows the fulfillment, which is ours."""
+    control = worker_bed.wix.client()
+    site = control.create_site()
+    [order] = worker_bed.place_orders(site, generate={"kind": "physical", "quantity": 3})
+    control.set_faults(
+        {
+            "bulkCreate": {"dropRate": 1.0, "forSeconds": 1.0},
+            "listByIds": {"staleRate": 1.0, "staleSeconds": 60.0, "forSeconds": 4.0},
+        }
+    )
+
+    [answer] = worker_bed.run_stream(worker_bed.load_worker())
+
+    assert answer == {"batchItemFailures": []}
+    [fulfillment] = control.order(order.order_id)["fulfillments"]
+    assert worker_bed.fulfilled_units(order) == {FIRST_LINE_ITEM: 3}
+    item = worker_bed.item(order)
+    assert item["status"] == {"S": "FULFILLED"}
+    assert item["fulfillmentIds"] == {"L": [{"S": fulfillment["id"]}]}
+    stats = control.stats()
+    assert stats["faultsInjected"]["listByIds"]["stale"] >= 2, "the second round's listing lagged"
+    assert stats["calls"]["bulkCreate"] == {"dropped": 1, "200": 1}, "created twice"
+    assert stats["fulfillmentsCreated"] == 1, "the second create was refused (409)"
+    assert stats["carrierLabelsIssued"] == 1, "the same label both times"
+
+
 def test_a_lost_answer_within_one_run_is_resolved_as_fulfilled(worker_bed: WorkerBed) -> None:
     site = worker_bed.wix.client().create_site()
     [order] = worker_bed.place_orders(site, generate={"kind": "physical"})

@@ -298,3 +298,18 @@ def test_timed_faults_end_after_their_seconds(make_sandbox: MakeSandbox) -> None
     assert (during, at_the_end, after) == ([503] * 3, 503, [200] * 2)
     assert len(control.order(order_id)["fulfillments"]) == 2
     assert control.faults()["endpoints"]["create"]["forSeconds"] == 60
+
+
+def test_a_stale_listing_leaves_out_the_fulfillments_made_since(
+    wix: WixHttp, control: SandboxClient, token: str, big_order: str
+) -> None:
+    assert wix.create(token, big_order, shipment()).status == 200
+    control.set_faults({"listByIds": {"staleRate": 1.0, "staleSeconds": 60.0}})
+
+    stale = wix.list_by_ids(token, [big_order]).body
+
+    control.clear_faults()
+    fresh = wix.list_by_ids(token, [big_order]).body
+    assert stale["ordersWithFulfillments"][0]["fulfillments"] == []
+    assert len(fresh["ordersWithFulfillments"][0]["fulfillments"]) == 1
+    assert control.stats()["faultsInjected"]["listByIds"] == {"stale": 1}
