@@ -123,8 +123,7 @@ class FulfillmentParts:
 
 
 def fulfillment_parts(environ: Mapping[str, str] = os.environ) -> FulfillmentParts:
-    from wix_fulfillment.adapters.boto3_dynamodb import dynamodb_client
-    from wix_fulfillment.adapters.order_outcomes import OrderOutcomesTable
+    from wix_fulfillment.adapters.order_outcomes import OrderOutcomesTable, outcomes_transport
     from wix_fulfillment.adapters.settings import FulfillmentSettings
     from wix_fulfillment.adapters.shipment_provider import shipment_provider
     from wix_fulfillment.core.fulfillment_plan import FulfillmentPolicy
@@ -132,7 +131,7 @@ def fulfillment_parts(environ: Mapping[str, str] = os.environ) -> FulfillmentPar
     settings = FulfillmentSettings.from_environment(environ)
     return FulfillmentParts(
         settings=settings,
-        outcomes=OrderOutcomesTable(dynamodb_client(), settings.table_name),
+        outcomes=OrderOutcomesTable(outcomes_transport(environ), settings.table_name),
         wix=wix_access(settings.wix),
         shipments=shipment_provider(settings.shipment_provider, settings.shipment_provider_url),
         policy=FulfillmentPolicy(
@@ -146,7 +145,7 @@ def fulfillment_parts(environ: Mapping[str, str] = os.environ) -> FulfillmentPar
 
 
 WORKER_WRITE_THREADS = 8
-"""Table writes in flight at once: within botocore's pool of 10 connections."""
+"""Table writes in flight at once, each on its own kept-alive connection."""
 
 
 class ThreadsConcurrently:

@@ -58,7 +58,7 @@ def test_new_orders_and_redrives_match_and_the_workers_own_writes_never_do(
     stream: StreamReader,
 ) -> None:
     filters = stream_filters(template)
-    outcomes = OrderOutcomesTable(dynamodb, orders_table)
+    outcomes = OrderOutcomesTable(Boto3Transport(dynamodb), orders_table)
 
     [insert] = stream.read()
     outcomes.record_failed_attempt(stored_order, "HTTP 503", forget_ids_before_create=False)
@@ -96,7 +96,7 @@ def test_new_orders_and_redrives_match_and_the_workers_own_writes_never_do(
 def test_settled_orders_ignore_later_outcomes(
     dynamodb: DynamoDBClient, orders_table: str, stored_order: ApprovedOrder
 ) -> None:
-    outcomes = OrderOutcomesTable(dynamodb, orders_table)
+    outcomes = OrderOutcomesTable(Boto3Transport(dynamodb), orders_table)
 
     outcomes.record_fulfilled(stored_order, ["f-1"])
     outcomes.record_rejected(stored_order, "ORDER_CANCELED", "too late")
@@ -123,7 +123,7 @@ def test_a_payment_sends_a_waiting_order_on_and_one_in_flight_is_not_sent_twice(
     stream: StreamReader,
 ) -> None:
     filters = stream_filters(template)
-    outcomes = OrderOutcomesTable(dynamodb, orders_table)
+    outcomes = OrderOutcomesTable(Boto3Transport(dynamodb), orders_table)
     intake = IntakeStore(Boto3Transport(dynamodb), orders_table, timedelta(days=1))
     paid = OrderPaid(stored_order.instance_id, stored_order.order_id, "event-2", "PAID")
     stream.read()
@@ -146,7 +146,7 @@ def test_a_payment_sends_a_waiting_order_on_and_one_in_flight_is_not_sent_twice(
 def test_a_worker_that_looked_before_a_payment_does_not_park_the_order(
     dynamodb: DynamoDBClient, orders_table: str, stored_order: ApprovedOrder
 ) -> None:
-    outcomes = OrderOutcomesTable(dynamodb, orders_table)
+    outcomes = OrderOutcomesTable(Boto3Transport(dynamodb), orders_table)
     intake = IntakeStore(Boto3Transport(dynamodb), orders_table, timedelta(days=1))
     looked_at = time.time()
     time.sleep(0.01)

@@ -1,5 +1,5 @@
-"""DynamoDB through boto3: the worker's and the status function's client, and the intake
-transport for environments whose credentials DynamoDBLite cannot read."""
+"""DynamoDB through boto3: the status function's and the sweep's client, and the transport of the
+webhook's and the worker's writes for environments whose credentials DynamoDBLite cannot read."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ from wix_fulfillment.adapters.order_item import CONDITIONAL_CHECK_FAILED
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-WORKER_CLIENT_CONFIG: Final = Config(
+CLIENT_CONFIG: Final = Config(
     connect_timeout=2.0,
     read_timeout=5.0,
     retries={"mode": "standard", "total_max_attempts": 5},
 )
-"""The worker has minutes, and an unrecorded outcome costs a second round of Wix calls."""
+"""The status function and the sweep have seconds to minutes; a retry is cheaper than a failure."""
 
 
-def dynamodb_client(config: Config = WORKER_CLIENT_CONFIG) -> DynamoDBClient:
+def dynamodb_client(config: Config = CLIENT_CONFIG) -> DynamoDBClient:
     """A client for the table; honours ``AWS_ENDPOINT_URL_DYNAMODB`` (DynamoDB Local)."""
     return boto3.client("dynamodb", config=config)
 
@@ -40,9 +40,17 @@ def describe(error: Exception) -> str:
     return type(error).__name__
 
 
+OPERATIONS: Final = {
+    "PutItem": "put_item",
+    "UpdateItem": "update_item",
+    "BatchGetItem": "batch_get_item",
+}
+"""The operations the transports' users send, by their boto3 method."""
+
+
 class Boto3Transport:
-    """Intake's writes through boto3, failing as :class:`DynamoDBLite` does, so intake has one
-    store."""
+    """DynamoDB calls through boto3, failing as :class:`DynamoDBLite` does, so that each store
+    has one code path over either transport."""
 
     def __init__(self, client: DynamoDBClient) -> None:
         self._client = client
@@ -58,12 +66,9 @@ class Boto3Transport:
         )
 
     def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        """``PutItem`` or ``UpdateItem``, as DynamoDBLite's ``call`` takes them."""
+        """One of ``OPERATIONS``, as DynamoDBLite's ``call`` takes it."""
         try:
-            if operation == "PutItem":
-                answer: Any = self._client.put_item(**request)
-            else:
-                answer = self._client.update_item(**request)
+            answer: Any = getattr(self._client, OPERATIONS[operation])(**request)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "unknown")
             raise DynamoDBError(code, retryable=False) from error

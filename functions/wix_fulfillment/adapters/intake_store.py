@@ -84,12 +84,31 @@ class IntakeStore:
 
 
 def intake_transport(environ: Mapping[str, str] = os.environ) -> DynamoDBTransport:
-    """DynamoDBLite when the environment gives credentials and region, else boto3."""
-    client = DynamoDBLite.from_environment(
+    """The webhook's transport, within Wix's 1.25 s."""
+    return dynamodb_transport(
+        environ,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
         max_attempts=MAX_ATTEMPTS,
         time_budget=TIME_BUDGET_SECONDS,
+    )
+
+
+def dynamodb_transport(
+    environ: Mapping[str, str],
+    *,
+    connect_timeout: float,
+    read_timeout: float,
+    max_attempts: int,
+    time_budget: float | None = None,
+) -> DynamoDBTransport:
+    """DynamoDBLite when the environment gives credentials and region (Lambda's always does),
+    else boto3 with the same timeouts and attempts."""
+    client = DynamoDBLite.from_environment(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_attempts=max_attempts,
+        time_budget=time_budget,
         environ=environ,
     )
     if client is not None:
@@ -101,9 +120,9 @@ def intake_transport(environ: Mapping[str, str] = os.environ) -> DynamoDBTranspo
     return Boto3Transport(
         dynamodb_client(
             Config(
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                read_timeout=READ_TIMEOUT_SECONDS,
-                retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"mode": "standard", "total_max_attempts": max_attempts},
             )
         )
     )
