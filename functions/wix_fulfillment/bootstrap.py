@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import urllib3
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-    from wix_fulfillment.adapters.intake_store import IntakeStore
+    from wix_fulfillment.adapters.intake_store import IntakeStore, SiteWrites
     from wix_fulfillment.adapters.order_outcomes import OrderOutcomesTable
     from wix_fulfillment.adapters.order_records import OrderRecords
     from wix_fulfillment.adapters.settings import (
@@ -45,22 +45,24 @@ class WebhookParts:
     settings: WebhookSettings
     verifier: WebhookVerifier
     orders: IntakeStore
+    sites: SiteWrites
+    """Over the same transport (one connection); it remembers the sites of this environment."""
 
 
 def webhook_parts(environ: Mapping[str, str] = os.environ) -> WebhookParts:
-    from wix_fulfillment.adapters.intake_store import IntakeStore, intake_transport
+    from wix_fulfillment.adapters.intake_store import IntakeStore, SiteWrites, intake_transport
     from wix_fulfillment.adapters.settings import WebhookSettings
     from wix_fulfillment.adapters.wix_webhook import WebhookVerifier, load_webhook_public_key
 
     settings = WebhookSettings.from_environment(environ)
+    transport = intake_transport(environ)
     return WebhookParts(
         settings=settings,
         verifier=WebhookVerifier(load_webhook_public_key(settings.webhook_public_key)),
         orders=IntakeStore(
-            intake_transport(environ),
-            settings.table_name,
-            timedelta(days=settings.order_retention_days),
+            transport, settings.table_name, timedelta(days=settings.order_retention_days)
         ),
+        sites=SiteWrites(transport, settings.table_name),
     )
 
 

@@ -41,10 +41,10 @@ from wix_fulfillment.adapters.wix_fulfillments import WixFulfillmentsClient
 from wix_fulfillment.adapters.wix_orders import WixOrdersClient
 from wix_fulfillment.adapters.wix_tokens import WixCredentials
 from wix_fulfillment.core.model import ApprovedOrder, OrderStoreUnavailable, WixUnavailable
+from wix_fulfillment.core.order_status import SiteStatus
 from wix_fulfillment.core.reconciliation import (
     OrdersPage,
     Site,
-    SiteStatus,
     Window,
     sweep_site,
     wix_instant,

@@ -10,8 +10,8 @@ import pytest
 
 from infra.local_stack.stack import LocalStack, StackSettings
 from wix_fulfillment.adapters.boto3_dynamodb import Boto3Transport
+from wix_fulfillment.adapters.intake_store import SiteWrites
 from wix_fulfillment.adapters.order_item import order_key
-from wix_fulfillment.adapters.site_registry import SiteWrites
 
 pytestmark = pytest.mark.integration
 

@@ -29,6 +29,7 @@ from tests.support.webhooks import (
     Delivery,
     KeyPair,
     all_items,
+    order_items,
     safe_answer,
     sign_raw,
     to_json,
@@ -105,7 +106,7 @@ class Intake:
 
     def _answer(self, delivery: Delivery) -> Answer:
         status, body = safe_answer(self._handler(delivery.event(), None))
-        return Answer(status, body, all_items(self._dynamodb, self._table))
+        return Answer(status, body, order_items(self._dynamodb, self._table))
 
 
 def check_stored_item(item: dict[str, Any]) -> None:

@@ -13,8 +13,8 @@ from tests.support.webhooks import (
     INSTANCE_ID,
     SEED_ORDER_ID,
     KeyPair,
-    all_items,
     answer,
+    order_items,
     seed_order_envelope,
     signed_webhook,
     webhook_event,
@@ -63,7 +63,7 @@ def test_a_cancel_before_the_approval_leaves_a_tombstone_the_approval_cannot_rev
     assert deliver(webhook_handler, webhook_keys, CANCELED) == "applied"
     assert deliver(webhook_handler, webhook_keys, APPROVED) == "duplicate"
 
-    [stored] = all_items(dynamodb, orders_table)
+    [stored] = order_items(dynamodb, orders_table)
     assert stored["status"] == {"S": "CANCELED"}
     assert "lineItems" not in stored
     assert {"instanceId", "orderId", "expiresAt", "statusReason"} <= stored.keys()
@@ -101,7 +101,7 @@ def test_a_payment_before_the_approval_writes_nothing(
     webhook_handler: Handler, webhook_keys: KeyPair, dynamodb: DynamoDBClient, orders_table: str
 ) -> None:
     assert deliver(webhook_handler, webhook_keys, PAYMENT, "PAID") == "unchanged"
-    assert all_items(dynamodb, orders_table) == []
+    assert order_items(dynamodb, orders_table) == []
     assert deliver(webhook_handler, webhook_keys, APPROVED) == "accepted"
 
 

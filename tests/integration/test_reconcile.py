@@ -18,8 +18,10 @@ from infra.local_stack.wiring import read_wiring
 from tests.support.lambda_functions import ColdStart, Handler
 from tests.support.worker_bed import LambdaContext, WorkerBed
 from wix_fulfillment.adapters.boto3_dynamodb import Boto3Transport
+from wix_fulfillment.adapters.intake_store import SiteWrites
 from wix_fulfillment.adapters.order_item import order_key, timestamp
-from wix_fulfillment.adapters.site_registry import SiteRegistry, SiteWrites, site_key
+from wix_fulfillment.adapters.site_item import site_key
+from wix_fulfillment.adapters.site_registry import SiteRegistry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

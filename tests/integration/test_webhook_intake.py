@@ -25,6 +25,7 @@ from tests.support.webhooks import (
     all_items,
     answer,
     b64url,
+    order_items,
     order_of,
     seed_order_envelope,
     sign_claims,
@@ -55,7 +56,7 @@ def test_seed_order_is_stored_as_its_compact_projection(
 
     assert answer(webhook_handler(event, None)) == (200, {"status": "accepted"})
 
-    [item] = all_items(dynamodb, orders_table)
+    [item] = order_items(dynamodb, orders_table)
     received_at = datetime.fromisoformat(item["receivedAt"]["S"])
     assert before - timedelta(seconds=1) <= received_at <= datetime.now(UTC)
     assert item == {
@@ -104,7 +105,7 @@ def test_repeated_deliveries_store_the_order_once(
     answers = [answer(webhook_handler(event, None)) for _ in range(5)]
 
     assert answers == [(200, {"status": "accepted"})] + [(200, {"status": "duplicate"})] * 4
-    assert len(all_items(dynamodb, orders_table)) == 1
+    assert len(order_items(dynamodb, orders_table)) == 1
 
 
 def test_concurrent_deliveries_store_the_order_once(
@@ -117,14 +118,14 @@ def test_concurrent_deliveries_store_the_order_once(
 
     assert sorted(body["status"] for _, body in answers) == ["accepted"] + ["duplicate"] * 19
     assert {status for status, _ in answers} == {200}
-    assert len(all_items(dynamodb, orders_table)) == 1
+    assert len(order_items(dynamodb, orders_table)) == 1
 
 
 def test_another_event_for_the_same_order_changes_nothing(
     webhook_handler: Handler, webhook_keys: KeyPair, dynamodb: DynamoDBClient, orders_table: str
 ) -> None:
     webhook_handler(webhook_event(signed_webhook(webhook_keys)), None)
-    [first] = all_items(dynamodb, orders_table)
+    [first] = order_items(dynamodb, orders_table)
     envelope = seed_order_envelope()
     envelope["id"] = "7f4c1d2e-3b5a-4c6d-8e9f-0a1b2c3d4e5f"
     envelope["actionEvent"]["body"]["order"]["lineItems"][0]["quantity"] = 3
@@ -132,7 +133,7 @@ def test_another_event_for_the_same_order_changes_nothing(
     response = webhook_handler(webhook_event(signed_webhook(webhook_keys, envelope)), None)
 
     assert answer(response) == (200, {"status": "duplicate"})
-    assert all_items(dynamodb, orders_table) == [first]
+    assert order_items(dynamodb, orders_table) == [first]
 
 
 def test_the_same_order_on_another_site_is_another_order(
@@ -146,9 +147,9 @@ def test_the_same_order_on_another_site_is_another_order(
     )
 
     assert answer(response) == (200, {"status": "accepted"})
-    assert sorted(item["instanceId"]["S"] for item in all_items(dynamodb, orders_table)) == sorted(
-        [INSTANCE_ID, other_site]
-    )
+    assert sorted(
+        item["instanceId"]["S"] for item in order_items(dynamodb, orders_table)
+    ) == sorted([INSTANCE_ID, other_site])
 
 
 def test_an_anonymize_request_is_acknowledged_and_not_stored(
@@ -357,7 +358,7 @@ def test_default_size_limit_admits_a_300_line_order_and_refuses_11_mib(
 
     assert answer(webhook_handler(webhook_event(large_order), None))[0] == 200
     assert answer(webhook_handler(webhook_event("x" * 11 * 1024 * 1024), None))[0] == 413
-    [item] = all_items(dynamodb, orders_table)
+    [item] = order_items(dynamodb, orders_table)
     assert len(item["lineItems"]["L"]) == 300
 
 
@@ -412,7 +413,7 @@ def test_without_credentials_in_the_environment_boto3_stores_the_order(
 
     assert isinstance(webhook_parts().orders.transport, Boto3Transport)
     assert answer(response) == (200, {"status": "accepted"})
-    assert len(all_items(dynamodb, orders_table)) == 1
+    assert len(order_items(dynamodb, orders_table)) == 1
 
 
 def test_a_key_given_as_one_line_of_base64_starts_the_function(
@@ -456,5 +457,5 @@ def test_a_pretty_printed_300_line_order_of_5_mb_is_stored(
     response = webhook_handler(webhook_event(token), None)
 
     assert answer(response) == (200, {"status": "accepted"})
-    [item] = all_items(dynamodb, orders_table)
+    [item] = order_items(dynamodb, orders_table)
     assert len(item["lineItems"]["L"]) == 300

@@ -181,6 +181,20 @@ def all_items(dynamodb: DynamoDBClient, table: str) -> list[dict[str, Any]]:
     return dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
 
 
+def order_items(dynamodb: DynamoDBClient, table: str) -> list[dict[str, Any]]:
+    """The order items, without the site registry's items beside them."""
+    return [item for item in all_items(dynamodb, table) if item["pk"]["S"].startswith("ORDER#")]
+
+
+def site_items(dynamodb: DynamoDBClient, table: str) -> dict[str, dict[str, Any]]:
+    """The site registry's items, by instance id."""
+    return {
+        item["instanceId"]["S"]: item
+        for item in all_items(dynamodb, table)
+        if item["pk"]["S"].startswith("SITE#")
+    }
+
+
 def answer(response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     assert response["headers"]["content-type"] == "application/json"
     return response["statusCode"], json.loads(response["body"])

@@ -15,9 +15,9 @@ import pytest
 from wix_fulfillment.core.app_instance import AppInstalled, AppRemoved, parse_app_instance_event
 from wix_fulfillment.core.model import ApprovedOrder
 from wix_fulfillment.core.order_event import MalformedEvent
+from wix_fulfillment.core.order_status import SiteStatus
 from wix_fulfillment.core.reconciliation import (
     Site,
-    SiteStatus,
     SiteSweep,
     StalePending,
     Window,
@@ -262,9 +262,10 @@ def app_claims(event_type: str, instance_id: str = SITE.instance_id) -> dict[str
     return {"data": json.dumps(webhook)}
 
 
-def test_app_instance_events_are_parsed_and_others_left_to_the_order_parser() -> None:
+def test_app_instance_events_are_parsed_and_others_refused() -> None:
     assert parse_app_instance_event(app_claims("AppInstalled")) == AppInstalled(SITE.instance_id)
     assert parse_app_instance_event(app_claims("AppRemoved")) == AppRemoved(SITE.instance_id)
-    assert parse_app_instance_event(app_claims("wix.ecom.v1.order_approved")) is None
+    with pytest.raises(MalformedEvent):
+        parse_app_instance_event(app_claims("wix.ecom.v1.order_approved"))
     with pytest.raises(MalformedEvent):
         parse_app_instance_event(app_claims("AppRemoved", instance_id="not a guid"))

@@ -1,6 +1,7 @@
 """The DynamoDB writes of the webhook: one conditional PutItem for an approved order, so the first
 delivery stores the order and every later one changes nothing; one conditional UpdateItem for a
-cancel or a payment.
+cancel or a payment; and the site registry's writes (``SiteWrites``): a site registered at its
+first webhook, installed, removed.
 
 It goes through :class:`DynamoDBLite` wherever the environment holds credentials and region (it
 always does in Lambda), which keeps botocore out of the webhook's cold start; elsewhere (a
@@ -10,7 +11,7 @@ profile, a container credentials endpoint) through boto3 with its whole credenti
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
@@ -22,6 +23,7 @@ from wix_fulfillment.adapters.order_item import (
     new_order_item,
     payment_update,
 )
+from wix_fulfillment.adapters.site_item import new_site_item, reinstall_update, removal_update
 from wix_fulfillment.core.model import (
     ApprovedOrder,
     OrderCanceled,
@@ -55,32 +57,75 @@ class IntakeStore:
         self._retention = retention
 
     def insert_if_new(self, order: ApprovedOrder) -> bool:
-        try:
-            self.transport.put_item(
-                self._table_name,
-                new_order_item(order, datetime.now(UTC), self._retention),
-                NEW_ORDER_CONDITION,
-            )
-        except DynamoDBError as error:
-            if error.code == CONDITIONAL_CHECK_FAILED:
-                return False
-            raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
-        return True
+        item = new_order_item(order, datetime.now(UTC), self._retention)
+        return _put_new(self.transport, self._table_name, item)
 
     def cancel(self, event: OrderCanceled) -> bool:
-        return self._update(cancel_update(event, datetime.now(UTC), self._retention))
+        request = cancel_update(event, datetime.now(UTC), self._retention)
+        return _update(self.transport, self._table_name, request)
 
     def note_payment(self, event: OrderPaid) -> bool:
-        return self._update(payment_update(event, datetime.now(UTC)))
+        return _update(self.transport, self._table_name, payment_update(event, datetime.now(UTC)))
 
-    def _update(self, request: dict[str, Any]) -> bool:
-        try:
-            self.transport.call("UpdateItem", {"TableName": self._table_name, **request})
-        except DynamoDBError as error:
-            if error.code == CONDITIONAL_CHECK_FAILED:
-                return False
-            raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
-        return True
+
+class SiteWrites:
+    """Implements the core's ``SiteStore``: the site registry's writes, failing as intake's do
+    (``OrderStoreUnavailable``). It remembers the sites it has registered or found registered,
+    so a site costs the webhook one write per execution environment, not one per order."""
+
+    def __init__(self, transport: DynamoDBTransport, table_name: str) -> None:
+        self._transport = transport
+        self._table_name = table_name
+        self._known: set[str] = set()
+
+    def seen(self, instance_id: str) -> None:
+        """At every webhook of a site: registered at the first (its start date now)."""
+        if instance_id not in self._known:
+            self.register(instance_id)
+
+    def register(self, instance_id: str, now: datetime | None = None) -> bool:
+        """ACTIVE from now (or ``now``) on; True when this call registered it. A site known
+        already (or removed) is left as it is."""
+        moment = now or datetime.now(UTC)
+        registered = _put_new(
+            self._transport, self._table_name, new_site_item(instance_id, moment, moment)
+        )
+        self._known.add(instance_id)
+        return registered
+
+    def installed(self, instance_id: str, now: datetime | None = None) -> bool:
+        """App Instance Installed: registered; a removed site installed again starts anew."""
+        moment = now or datetime.now(UTC)
+        if self.register(instance_id, moment):
+            return True
+        return _update(self._transport, self._table_name, reinstall_update(instance_id, moment))
+
+    def removed(self, instance_id: str, now: datetime | None = None) -> bool:
+        """App Instance Removed: never swept again, its pending orders settled unfulfilled."""
+        request = removal_update(instance_id, now or datetime.now(UTC))
+        removed = _update(self._transport, self._table_name, request)
+        self._known.add(instance_id)
+        return removed
+
+
+def _put_new(transport: DynamoDBTransport, table_name: str, item: Mapping[str, Any]) -> bool:
+    """PutItem only where no item is: False when one was."""
+    return _applied(lambda: transport.put_item(table_name, item, NEW_ORDER_CONDITION))
+
+
+def _update(transport: DynamoDBTransport, table_name: str, request: Mapping[str, Any]) -> bool:
+    """A conditional UpdateItem: False when its condition kept it from applying."""
+    return _applied(lambda: transport.call("UpdateItem", {"TableName": table_name, **request}))
+
+
+def _applied(write: Callable[[], object]) -> bool:
+    try:
+        write()
+    except DynamoDBError as error:
+        if error.code == CONDITIONAL_CHECK_FAILED:
+            return False
+        raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
+    return True
 
 
 def intake_transport(environ: Mapping[str, str] = os.environ) -> DynamoDBTransport:

@@ -1,11 +1,11 @@
-"""The site registry: one item per Wix site instance in the orders table (``SITE#<instanceId>``),
-beside the orders. Registered at the site's first webhook or by App Instance Installed, marked
-REMOVED by App Instance Removed; it holds the site's start date and the sweep's watermark.
+"""The site registry: one item per Wix site instance in the orders table (``SITE#<instanceId>``,
+``site_item``), beside the orders. Registered at the site's first webhook or by App Instance
+Installed, marked REMOVED by App Instance Removed; it holds the site's start date and the sweep's
+watermark.
 
-The webhook writes through its own transport (``SiteWrites``: DynamoDBLite or boto3); the sweep
-and the operator command through boto3 (``SiteRegistry``). Every write is conditional: a site is
-registered once, a watermark never moves back, a removed site is never brought back by a sweep.
-Site items never match the stream filter (no ``PENDING`` status), so the worker never sees them.
+The webhook writes it through its own transport (``intake_store.SiteWrites``); the sweep, the
+worker and the operator command read it, and the sweep moves its watermark, through boto3
+(``SiteRegistry``). A watermark never moves back, and a sweep never writes to a removed site.
 """
 
 from __future__ import annotations
@@ -18,118 +18,17 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 from wix_fulfillment.adapters.boto3_dynamodb import conditional_check_failed
-from wix_fulfillment.adapters.dynamodb_lite import DynamoDBError
-from wix_fulfillment.adapters.intake_store import DynamoDBTransport
-from wix_fulfillment.adapters.order_item import (
-    CONDITIONAL_CHECK_FAILED,
-    KEY,
-    NEW_ORDER_CONDITION,
-    STATUS,
-    timestamp,
-)
-from wix_fulfillment.core.model import OrderStoreUnavailable
-from wix_fulfillment.core.order_status import OrderStatus
-from wix_fulfillment.core.reconciliation import Site, SiteStatus, SiteSweep, StalePending
+from wix_fulfillment.adapters.order_item import KEY, STATUS, timestamp
+from wix_fulfillment.adapters.site_item import SITE_PREFIX, site_key
+from wix_fulfillment.core.order_status import OrderStatus, SiteStatus
+from wix_fulfillment.core.reconciliation import Site, SiteSweep, StalePending
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-SITE_PREFIX: Final = "SITE#"
 ORDER_PREFIX: Final = "ORDER#"
 AUTO_REDRIVES: Final = "autoRedrives"
 """How often the sweep has sent a stale PENDING order through the stream again."""
-
-
-def site_key(instance_id: str) -> str:
-    return f"{SITE_PREFIX}{instance_id}"
-
-
-def _new_site_item(instance_id: str, now: datetime, start_date: datetime) -> dict[str, Any]:
-    return {
-        KEY: {"S": site_key(instance_id)},
-        "instanceId": {"S": instance_id},
-        STATUS: {"S": SiteStatus.ACTIVE},
-        "registeredAt": {"S": timestamp(now)},
-        "startDate": {"S": timestamp(start_date)},
-        "updatedAt": {"S": timestamp(now)},
-    }
-
-
-class SiteWrites:
-    """The webhook's registry writes, failing as intake's do (``OrderStoreUnavailable``)."""
-
-    def __init__(self, transport: DynamoDBTransport, table_name: str) -> None:
-        self._transport = transport
-        self._table_name = table_name
-
-    def register(self, instance_id: str, now: datetime | None = None) -> bool:
-        """At a site's first webhook: ACTIVE from now on; True when this call registered it.
-        A site known already (or removed) is left as it is."""
-        moment = now or datetime.now(UTC)
-        try:
-            self._transport.put_item(
-                self._table_name, _new_site_item(instance_id, moment, moment), NEW_ORDER_CONDITION
-            )
-        except DynamoDBError as error:
-            if error.code == CONDITIONAL_CHECK_FAILED:
-                return False
-            raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
-        return True
-
-    def installed(self, instance_id: str, now: datetime | None = None) -> bool:
-        """App Instance Installed: registered; a removed site installed again starts anew (its
-        start date now, no watermark), so nothing from while it was removed is taken in."""
-        moment = now or datetime.now(UTC)
-        if self.register(instance_id, moment):
-            return True
-        return self._update(
-            {
-                "Key": {KEY: {"S": site_key(instance_id)}},
-                "UpdateExpression": (
-                    "SET #status = :active, startDate = :now, updatedAt = :now, "
-                    "recoveringSweeps = :zero REMOVE watermark, removedAt"
-                ),
-                "ConditionExpression": "#status = :removed",
-                "ExpressionAttributeNames": {"#status": STATUS},
-                "ExpressionAttributeValues": {
-                    ":active": {"S": SiteStatus.ACTIVE},
-                    ":removed": {"S": SiteStatus.REMOVED},
-                    ":now": {"S": timestamp(moment)},
-                    ":zero": {"N": "0"},
-                },
-            }
-        )
-
-    def removed(self, instance_id: str, now: datetime | None = None) -> bool:
-        """App Instance Removed: never swept again (a site not known yet is recorded removed)."""
-        moment = timestamp(now or datetime.now(UTC))
-        return self._update(
-            {
-                "Key": {KEY: {"S": site_key(instance_id)}},
-                "UpdateExpression": (
-                    "SET #status = :removed, removedAt = :now, updatedAt = :now, "
-                    "instanceId = :instance, registeredAt = if_not_exists(registeredAt, :now), "
-                    "startDate = if_not_exists(startDate, :now)"
-                ),
-                "ConditionExpression": f"attribute_not_exists({KEY}) OR #status = :active",
-                "ExpressionAttributeNames": {"#status": STATUS},
-                "ExpressionAttributeValues": {
-                    ":removed": {"S": SiteStatus.REMOVED},
-                    ":active": {"S": SiteStatus.ACTIVE},
-                    ":now": {"S": moment},
-                    ":instance": {"S": instance_id},
-                },
-            }
-        )
-
-    def _update(self, request: Mapping[str, Any]) -> bool:
-        try:
-            self._transport.call("UpdateItem", {"TableName": self._table_name, **request})
-        except DynamoDBError as error:
-            if error.code == CONDITIONAL_CHECK_FAILED:
-                return False
-            raise OrderStoreUnavailable(f"DynamoDBError: {error.code}") from error
-        return True
 
 
 @dataclass(frozen=True, slots=True)

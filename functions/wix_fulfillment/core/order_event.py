@@ -29,6 +29,10 @@ PAYMENT_STATUS_UPDATED_EVENT_TYPE: Final = "wix.ecom.v1.order_payment_status_upd
 ORDER_EVENT_TYPES: Final = frozenset(
     {ORDER_APPROVED_EVENT_TYPE, ORDER_CANCELED_EVENT_TYPE, PAYMENT_STATUS_UPDATED_EVENT_TYPE}
 )
+APP_INSTALLED_EVENT_TYPE: Final = "AppInstalled"
+APP_REMOVED_EVENT_TYPE: Final = "AppRemoved"
+APP_INSTANCE_EVENT_TYPES: Final = frozenset({APP_INSTALLED_EVENT_TYPE, APP_REMOVED_EVENT_TYPE})
+"""App Instance Installed and Removed (``app_instance``), on the same route."""
 ORDER_ENTITY_FQDN: Final = "wix.ecom.v1.order"
 APPROVED_SLUG: Final = "approved"
 MAX_LINE_ITEMS: Final = 300

@@ -1,5 +1,6 @@
 """An order's status moves forward only: PENDING (or AWAITING_PAYMENT, which a payment turns back
-into PENDING), then exactly one terminal status."""
+into PENDING), then exactly one terminal status. A site's (its registry item) is ACTIVE until the
+app is removed, and only an install makes it ACTIVE again."""
 
 from enum import StrEnum
 
@@ -17,3 +18,9 @@ class OrderStatus(StrEnum):
     """Wix refused the fulfillment with a permanent error, recorded with its code."""
     CANCELED = "CANCELED"
     """Canceled at Wix before it was fulfilled: nothing bought, nothing created."""
+
+
+class SiteStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    REMOVED = "REMOVED"
+    """The app was uninstalled: never swept, never called (its tokens are refused)."""

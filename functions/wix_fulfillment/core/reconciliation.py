@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from wix_fulfillment.core.model import MAX_ORDERS_PER_CALL, ApprovedOrder
 
 # The webhook's own check of the order number (its module is to make it public).
 from wix_fulfillment.core.order_event import MalformedEvent, optional_text, order_now
+from wix_fulfillment.core.order_status import SiteStatus
 
 WINDOW_FIELD: Final = "updatedDate"
 """An order approved long after it was created is updated then: a window on ``createdDate``
@@ -36,12 +36,6 @@ SILENCE_GRACE: Final = timedelta(minutes=10)
 """A recovered order older than this was not merely overtaken by its webhook in flight."""
 SILENT_AFTER_SWEEPS: Final = 2
 """Sweeps in a row recovering orders older than the grace: the site's webhooks are not coming."""
-
-
-class SiteStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    REMOVED = "REMOVED"
-    """The app was uninstalled: never swept, never called (its tokens are refused)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from wix_fulfillment.adapters.stale_orders import auto_redrive
 from wix_fulfillment.bootstrap import reconcile_parts
 from wix_fulfillment.core.model import AppSecretNotSet, OrderStoreUnavailable, WixUnavailable
+from wix_fulfillment.core.order_status import SiteStatus
 from wix_fulfillment.core.reconciliation import (
-    SiteStatus,
     recovering_sweeps,
     redrive_due,
     resume_point,

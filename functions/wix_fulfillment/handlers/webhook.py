@@ -2,7 +2,10 @@
 
 Answers, as Wix and its retries need them: 200 accepted / duplicate / applied / unchanged /
 ignored, 400 malformed content in a verified token, 401 bad token, 413 oversized body, 503 only
-when the order could not be stored (so that Wix retries and nothing is lost).
+when the order, or its site in the registry, could not be stored (so that Wix retries and
+nothing is lost: the sweep covers registered sites only).
+
+App Instance Installed and Removed come the same way and are applied to the site registry.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ OUTCOME_METRICS: Final = {
     IntakeOutcome.UNCHANGED: "WebhooksUnchanged",
 }
 _EVENT_NAMES: Final = {ApprovedOrder: "order", OrderCanceled: "cancel", OrderPaid: "payment"}
-"""Log lines read "order accepted", "cancel applied", "payment unchanged"."""
+"""Log lines read "order accepted", "cancel applied", "payment unchanged"; an app instance
+event's "AppInstalled applied", "AppRemoved unchanged"."""
 
 parts = webhook_parts()
 """Built once per execution environment, during Lambda's init phase."""
@@ -55,7 +59,7 @@ class PayloadTooLarge(Exception):
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         token = _request_body(event, parts.settings.max_body_bytes)
-        result = take_in(parts.verifier.verified_claims(token), parts.orders)
+        result = take_in(parts.verifier.verified_claims(token), parts.orders, parts.sites)
     except PayloadTooLarge:
         return _rejected(413, "body too large", {"error": "request body too large"})
     except InvalidToken as error:
@@ -65,11 +69,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except MalformedEvent as error:
         return _rejected(400, "malformed event", {"error": f"malformed event: {error}"}, str(error))
     except OrderStoreUnavailable as error:
-        logger.error("order not stored; Wix will retry", extra={"reason": str(error)})
+        logger.error("order or site not stored; Wix will retry", extra={"reason": str(error)})
         metrics.add_metric(name="WebhooksNotStored", unit=MetricUnit.Count, value=1)
         return json_response(503, {"error": "order could not be stored, retry later"})
     metrics.add_metric(name=OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
-    if not isinstance(result.event, IgnoredEvent):
+    if isinstance(result.event, ApprovedOrder | OrderCanceled | OrderPaid):
         applied = result.event
         logger.info(
             f"{_EVENT_NAMES[type(applied)]} {result.outcome}",
@@ -79,13 +83,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 "event_id": applied.event_id,
             },
         )
-    else:
+    elif isinstance(result.event, IgnoredEvent):
         logger.info(
             "event ignored",
             extra={
                 "event_type": result.event.event_type[:LOGGED_TEXT_LIMIT],
                 "reason": result.event.reason,
             },
+        )
+    else:
+        logger.info(
+            f"{result.event.event_type} {result.outcome}",
+            extra={"instance_id": result.event.instance_id},
         )
     return json_response(200, {"status": result.outcome})
 
