@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,8 +99,13 @@ def occupied_port() -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
-def left_running(started: set[ProcessId]) -> list[str]:
-    return [command_line(process) for process in still_running(started)]
+def left_running(started: set[ProcessId], grace_seconds: float = 5.0) -> list[str]:
+    """What still runs once the processes have had a moment to exit: one the kernel is still
+    tearing down (its command line already empty) is not left running, one that stays is."""
+    deadline = time.monotonic() + grace_seconds
+    while (running := still_running(started)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [command_line(process) for process in running]
 
 
 @pytest.mark.parametrize("signal_number", SIGNALS)
