@@ -72,7 +72,14 @@ FINAL_SWEEPS: Final = 10
 """At most, once the webhooks have settled: until one sweep reads every site and finds nothing."""
 TERMINAL: Final = frozenset({"FULFILLED", "SKIPPED", "REJECTED", "CANCELED"})
 AWAITING_PAYMENT: Final = "AWAITING_PAYMENT"
-POLICIES: Final = ("approved", "paid")
+WORKER_SETTINGS: Final = {
+    "approved": {"FULFILL_WHEN": "approved", "SHIPMENT_PROVIDER": "http"},
+    "paid": {"FULFILL_WHEN": "paid", "SHIPMENT_PROVIDER": "none"},
+}
+"""Each stack's worker, over ``env.json``. The second has no carrier either: its fulfillments
+carry no tracking info, and after a kill our mark on them tells them ours (the first's are told
+by the note before each create)."""
+POLICIES: Final = tuple(WORKER_SETTINGS)
 
 
 @dataclass
@@ -111,7 +118,10 @@ class ChaosReport:
     intakes_twice: int = 0
     """Orders whose item the stream shows inserted more than once."""
     sweeps: int = 0
+    """While orders arrived and the worker worked."""
     sweeps_failed: int = 0
+    final_sweeps: int = 0
+    """Once the webhooks had settled, until one found nothing."""
     unpaid_shipped_at_once: int = 0
     """Approved unpaid on the ``approved`` stack, and FULFILLED."""
     approved_unpaid: int = 0
@@ -129,6 +139,8 @@ class ChaosReport:
     stream_retries: int = 0
     dead_letters: int = 0
     wall_seconds: float = 0.0
+    stack_seconds: dict[str, float] = field(default_factory=dict)
+    """Each stack's part, its start and stop included."""
 
     @property
     def passed(self) -> bool:
@@ -154,8 +166,10 @@ class ChaosReport:
         faults = sum(sum(kinds.values()) for kinds in self.faults_injected.values())
         return [
             f"chaos seed {self.seed}: {self.orders} orders on {self.sites} sites"
-            f" ({self.paid_policy_orders} of them on a FULFILL_WHEN=paid stack) in"
-            f" {self.wall_seconds:.1f} s -> {'PASSED' if self.passed else 'FAILED'}",
+            f" ({self.paid_policy_orders} of them on a FULFILL_WHEN=paid stack, no carrier) in"
+            f" {self.wall_seconds:.1f} s ("
+            + ", ".join(f"{policy} {sec:.1f} s" for policy, sec in self.stack_seconds.items())
+            + f") -> {'PASSED' if self.passed else 'FAILED'}",
             "  statuses: " + ", ".join(f"{s} {n}" for s, n in sorted(self.statuses.items())),
             f"  lost {self.lost}, not in their due status {self.unsettled},"
             f" units fulfilled twice {self.over_fulfilled_units},"
@@ -165,9 +179,10 @@ class ChaosReport:
             f" {self.refunded_after_approval} refunded in part (no canceled or refunded unit may"
             " ship: counted as fulfilled twice)",
             f"  webhooks lost for good: {self.webhooks_lost} orders, recovered by sweeps"
-            f" {self.recovered_by_sweeps}; {self.sweeps} sweeps beside deliveries and the worker"
-            f" ({self.sweeps_failed} failed); {self.taken_in_by_sweeps_first} orders taken in by a"
-            f" sweep before their webhook ({self.late_webhooks} webhooks sent late);"
+            f" {self.recovered_by_sweeps}; {self.sweeps} sweeps beside deliveries and the worker,"
+            f" {self.final_sweeps} after them ({self.sweeps_failed} failed);"
+            f" {self.taken_in_by_sweeps_first} orders taken in by a sweep before their webhook"
+            f" ({self.late_webhooks} webhooks sent late);"
             f" orders taken in twice {self.intakes_twice}",
             f"  payments, FULFILL_WHEN=paid: {self.approved_unpaid} approved unpaid,"
             f" {self.paid_after_approval} paid after approval, {self.paid_before_approval} before"
@@ -423,12 +438,14 @@ class Sweeper:
                 return None
         return answer
 
-    def until_nothing_left(self, sites: int) -> None:
-        """Sweeps until one reads every site and recovers nothing (Wix's faults stay on)."""
-        for _ in range(FINAL_SWEEPS):
+    def until_nothing_left(self, sites: int) -> int:
+        """Sweeps until one reads every site and recovers nothing (Wix's faults stay on); how
+        many it took."""
+        for count in range(1, FINAL_SWEEPS + 1):
             answer = self.sweep()
             if answer and answer["sitesSwept"] == sites and answer["ordersRecovered"] == 0:
-                return
+                return count
+        return FINAL_SWEEPS
 
     def _run(self) -> None:
         while not self._stopping.wait(SWEEP_PAUSE_SECONDS):
@@ -452,6 +469,9 @@ def run_chaos(
     ):
         if count:
             _run_stack(policy, count, site_count, seed, chooser, settings, worker_kills, report)
+            report.stack_seconds[policy] = (
+                time.monotonic() - started - sum(report.stack_seconds.values())
+            )
     report.wall_seconds = time.monotonic() - started
     return report
 
@@ -469,7 +489,7 @@ def _run_stack(
     work_dir = settings.work_dir / policy
     work_dir.mkdir(parents=True, exist_ok=True)
     env_vars = json.loads(settings.env_vars_path.read_text(encoding="utf-8"))
-    env_vars.setdefault("FulfillmentFunction", {})["FULFILL_WHEN"] = policy
+    env_vars.setdefault("FulfillmentFunction", {}).update(WORKER_SETTINGS[policy])
     env_vars_path = work_dir / "env.json"
     env_vars_path.write_text(json.dumps(env_vars), encoding="utf-8")
 
@@ -512,12 +532,12 @@ def _run_stack(
             wix.wait_for_deliveries(timeout=300)
             placing.catch_up()
             wix.wait_for_deliveries(timeout=300)
-        sweeper.until_nothing_left(site_count)
+        report.sweeps += sweeper.sweeps
+        report.final_sweeps += sweeper.until_nothing_left(site_count)
+        report.sweeps_failed += sweeper.failed
         items = settled_items(stack, orders, timeout=600)
         report.worker_kills += killer.after_create + killer.at_random
         report.kills_while_a_create_answer_was_held += killer.after_create
-        report.sweeps += sweeper.sweeps
-        report.sweeps_failed += sweeper.failed
         report.fulfilled_by_others += len(placed.others)
         _check_orders(stack, items, placed, report)
         _check_intakes(stack, report)
