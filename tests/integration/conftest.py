@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from infra.local_stack.dynamodb_local import DynamoDBLocal
 from infra.local_stack.dynamodb_stream import StreamReader
+from infra.local_stack.event_filter import matches_any
+from infra.local_stack.wiring import read_wiring
 from infra.wix_sandbox import SandboxConfig, WixSandbox
 from tests.support.lambda_functions import ColdStart, Handler
 from tests.support.worker_bed import WorkerBed
@@ -33,6 +35,7 @@ def worker_bed(
     orders_table: str,
     wix_sandbox: WixSandbox,
     cold_start: ColdStart,
+    template: dict[str, Any],
 ) -> WorkerBed:
     def load_worker(**environment: str) -> Handler:
         defaults = {
@@ -46,4 +49,12 @@ def worker_bed(
         return cold_start(WORKER_MODULES, defaults | environment)
 
     stream = StreamReader(dynamodb, dynamodb_local.streams_client(), orders_table)
-    return WorkerBed(dynamodb, orders_table, stream, wix_sandbox, load_worker)
+    patterns = read_wiring(template).stream_mappings[0].filter_patterns
+    return WorkerBed(
+        dynamodb,
+        orders_table,
+        stream,
+        wix_sandbox,
+        load_worker,
+        lambda record: matches_any(patterns, record),
+    )

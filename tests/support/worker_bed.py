@@ -56,6 +56,8 @@ class WorkerBed:
     stream: StreamReader
     wix: WixSandbox
     load_worker: Callable[..., Handler]
+    delivered: Callable[[dict[str, Any]], bool]
+    """The stream mapping's filter (template.yaml)."""
 
     def place_orders(self, instance_id: str, **options: Any) -> list[ApprovedOrder]:
         """Orders approved at the sandbox (no webhook) and stored as the webhook stores them."""
@@ -71,7 +73,12 @@ class WorkerBed:
 
     def run_stream(self, worker: Handler, **options: Any) -> list[dict[str, Any]]:
         """Deliver the stream's records written since the last read (see ``deliver``)."""
-        return self.deliver(worker, self.stream.read(), **options)
+        return self.deliver(worker, self.stream_batch(), **options)
+
+    def stream_batch(self) -> list[dict[str, Any]]:
+        """The records written since the last read that the template's stream filter lets
+        through, as the event source mapping delivers them (never a site item)."""
+        return [record for record in self.stream.read() if self.delivered(record)]
 
     def deliver(
         self,

@@ -1,5 +1,5 @@
-"""The worker's side of the orders table: which orders are still PENDING, and the conditional
-updates that record each outcome.
+"""The worker's side of the orders table: which orders are still PENDING, which of their sites
+the app was removed from, and the conditional updates that record each outcome.
 
 Each update also removes the redrive marker, so the stream filter (which matches the marker's
 arrival) never matches the worker's own writes.
@@ -12,7 +12,7 @@ order that was most of the worker's time per order (docs/performance.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
@@ -29,13 +29,14 @@ from wix_fulfillment.adapters.order_item import (
     strings,
     timestamp,
 )
+from wix_fulfillment.adapters.site_item import site_key
 from wix_fulfillment.core.model import (
     ApprovedOrder,
     OrderStoreUnavailable,
     PendingOrder,
     RecordingFailed,
 )
-from wix_fulfillment.core.order_status import OrderStatus
+from wix_fulfillment.core.order_status import OrderStatus, SiteStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, KeysAndAttributesTypeDef
@@ -115,7 +116,30 @@ class OrderOutcomesTable:
         an earlier run noted of a lost create. Consistent reads, 100 keys a call."""
         found: dict[tuple[str, str], PendingOrder] = {}
         by_key = {order_key(o.instance_id, o.order_id): o for o in orders}
-        keys = list(by_key)
+        for item in self._read(list(by_key), f"{KEY}, #status, {BEFORE_CREATE}"):
+            if item[STATUS]["S"] != OrderStatus.PENDING:
+                continue
+            order = by_key[item[KEY]["S"]]
+            before = item.get(BEFORE_CREATE)
+            found[(order.instance_id, order.order_id)] = PendingOrder(
+                order,
+                frozenset(value["S"] for value in before["L"]) if before else None,
+            )
+        return found
+
+    def removed_sites(self, instance_ids: Collection[str]) -> frozenset[str]:
+        """Those of the sites whose registry item says REMOVED (a site not registered is taken
+        for active): their orders can never get a token. Consistent reads, 100 sites a call."""
+        keys = [site_key(instance_id) for instance_id in sorted(instance_ids)]
+        return frozenset(
+            item["instanceId"]["S"]
+            for item in self._read(keys, "instanceId, #status")
+            if item[STATUS]["S"] == SiteStatus.REMOVED
+        )
+
+    def _read(self, keys: Sequence[str], projection: str) -> list[dict[str, AttributeValueTypeDef]]:
+        """The items of those keys that exist: consistent reads, 100 keys a BatchGetItem."""
+        items: list[dict[str, AttributeValueTypeDef]] = []
         for start in range(0, len(keys), MAX_KEYS_PER_BATCH_GET):
             request: dict[str, KeysAndAttributesTypeDef] = {
                 self._table_name: {
@@ -123,20 +147,12 @@ class OrderOutcomesTable:
                         {KEY: {"S": key}} for key in keys[start : start + MAX_KEYS_PER_BATCH_GET]
                     ],
                     "ConsistentRead": True,
-                    "ProjectionExpression": f"{KEY}, #status, {BEFORE_CREATE}",
+                    "ProjectionExpression": projection,
                     "ExpressionAttributeNames": {"#status": STATUS},
                 }
             }
-            for item in self._batch_get(request):
-                if item[STATUS]["S"] != OrderStatus.PENDING:
-                    continue
-                order = by_key[item[KEY]["S"]]
-                before = item.get(BEFORE_CREATE)
-                found[(order.instance_id, order.order_id)] = PendingOrder(
-                    order,
-                    frozenset(value["S"] for value in before["L"]) if before else None,
-                )
-        return found
+            items.extend(self._batch_get(request))
+        return items
 
     def _batch_get(
         self, request: dict[str, KeysAndAttributesTypeDef]

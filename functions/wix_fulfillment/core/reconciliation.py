@@ -238,20 +238,12 @@ class StalePending:
 
 
 def redrive_due(
-    order: StalePending,
-    now: datetime,
-    *,
-    cool_off: timedelta,
-    max_redrives: int,
-    active_sites: frozenset[str],
+    order: StalePending, now: datetime, *, cool_off: timedelta, max_redrives: int
 ) -> bool:
     """Long after its last attempt (the stream gave up: a dead-lettered batch), a bounded number
-    of times, and never for a removed site (its token can never come)."""
-    return (
-        order.instance_id in active_sites
-        and order.auto_redrives < max_redrives
-        and now - order.updated_at >= cool_off
-    )
+    of times. A removed site's order too: the worker then records it SKIPPED with the reason,
+    calling Wix for nothing, so it does not stay PENDING."""
+    return order.auto_redrives < max_redrives and now - order.updated_at >= cool_off
 
 
 def wix_instant(moment: datetime) -> str:

@@ -1,7 +1,8 @@
 """FulfillmentFunction: the orders table's stream to Wix fulfillments.
 
 The event source mapping (template.yaml) delivers only new PENDING orders, redriven ones, and
-orders a payment took out of AWAITING_PAYMENT. The
+orders a payment took out of AWAITING_PAYMENT. Orders of a site the app was removed from (its
+registry item, read once per batch) are recorded SKIPPED with the reason, with no Wix call. The
 answer lists, by sequence number, the records whose orders were not settled
 (``ReportBatchItemFailures``): the stream retries from the first of them, and after the
 configured retries hands them to the dead-letter queue.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,11 +21,13 @@ from wix_fulfillment.adapters.order_item import order_from_item
 from wix_fulfillment.bootstrap import fulfillment_parts
 from wix_fulfillment.core.fulfillment_run import (
     Collaborators,
+    OrderResult,
     Outcome,
     fulfill_orders,
     leave_for_retry,
 )
 from wix_fulfillment.core.model import ApprovedOrder, AppSecretNotSet, OrderStoreUnavailable
+from wix_fulfillment.core.removed_sites import settle_removed_sites_orders
 from wix_fulfillment.handlers.observability import (
     entry_point,
     logger_and_metrics,
@@ -73,6 +77,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         # A redelivered record's image says PENDING; the item may have moved on since.
         pending = parts.outcomes.pending_orders(list(orders.values()))
+        removed_sites = parts.outcomes.removed_sites({key[0] for key in pending})
     except OrderStoreUnavailable as error:
         logger.error("orders table unavailable; the batch is retried", extra={"reason": str(error)})
         return _batch_item_failures(
@@ -80,6 +85,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     for key in orders.keys() - pending.keys():
         logger.info("order already settled", extra={"instance_id": key[0], "order_id": key[1]})
+    of_removed_sites = [order for key, order in pending.items() if key[0] in removed_sites]
+    if of_removed_sites:
+        failed.extend(
+            _reported(
+                settle_removed_sites_orders(of_removed_sites, parts.outcomes, parts.concurrently),
+                records_of,
+            )
+        )
+        pending = {key: order for key, order in pending.items() if key[0] not in removed_sites}
 
     def seconds_left() -> float:
         return context.get_remaining_time_in_millis() / 1000
@@ -106,16 +120,24 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         time.sleep(max(seconds_left() - HOLD_MARGIN_SECONDS, 0))
         return _batch_item_failures(failed + [n for key in outcomes for n in records_of[key]])
     outcomes = fulfill_orders(pending.values(), collaborators, seconds_left)
+    return _batch_item_failures(failed + _reported(outcomes, records_of))
+
+
+def _reported(
+    outcomes: Mapping[tuple[str, str], OrderResult], records_of: Mapping[tuple[str, str], list[str]]
+) -> list[str]:
+    """Each outcome counted and logged; the sequence numbers of the orders left for retry."""
     for outcome, count in Counter(result.outcome for result in outcomes.values()).items():
         metrics.add_metric(name=OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=count)
+    retried: list[str] = []
     for (instance_id, order_id), result in outcomes.items():
         logger.info(
             f"order {result.outcome}",
             extra={"instance_id": instance_id, "order_id": order_id, "detail": result.detail},
         )
         if result.outcome is Outcome.RETRY:
-            failed.extend(records_of[(instance_id, order_id)])
-    return _batch_item_failures(failed)
+            retried.extend(records_of[(instance_id, order_id)])
+    return retried
 
 
 def _batch_item_failures(failed_sequence_numbers: list[str]) -> dict[str, Any]:

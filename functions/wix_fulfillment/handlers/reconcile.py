@@ -138,17 +138,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 " (check the app's webhook subscriptions)",
                 extra={"instance_id": site.instance_id, "sweeps_in_a_row": recovering},
             )
-    active_ids = frozenset(
-        site.instance_id for site in scan.sites if site.status is SiteStatus.ACTIVE
-    )
     for stale in scan.stale:
-        due = redrive_due(
-            stale,
-            now,
-            cool_off=cool_off,
-            max_redrives=settings.max_auto_redrives,
-            active_sites=active_ids,
-        )
+        due = redrive_due(stale, now, cool_off=cool_off, max_redrives=settings.max_auto_redrives)
         if not due or not has_time():
             continue
         if auto_redrive(
