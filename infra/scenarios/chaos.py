@@ -27,7 +27,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from infra.local_stack.dynamodb_stream import StreamReader
@@ -35,7 +34,7 @@ from infra.local_stack.functions import FunctionError, FunctionPool
 from infra.local_stack.stack import LocalStack, StackSettings
 from infra.wix_sandbox import SandboxClient
 from infra.wix_sandbox.order_factory import line_item_id
-from wix_fulfillment.adapters.site_registry import ORDER_PREFIX, SiteRegistry
+from wix_fulfillment.adapters.site_registry import ORDER_PREFIX
 
 FULFILLMENT_FAULTS: Final = {
     "errorRate": 0.10,
@@ -105,8 +104,10 @@ class ChaosReport:
     misattributed: int = 0
     """FULFILLED without exactly our fulfillments, or not FULFILLED although we made one."""
     fulfilled_by_others: int = 0
-    worker_kills: int = 0
-    kills_while_a_create_answer_was_held: int = 0
+    worker_kills: dict[str, int] = field(default_factory=dict)
+    """Per stack."""
+    kills_after_create: dict[str, int] = field(default_factory=dict)
+    """Per stack, those while Wix held a create's answer."""
     webhooks_lost: int = 0
     """Orders none of whose webhooks was ever delivered."""
     recovered_by_sweeps: int = 0
@@ -192,8 +193,11 @@ class ChaosReport:
             f" FULFILL_WHEN=approved: {self.unpaid_shipped_at_once} unpaid orders shipped at once",
             f"  misattributed orders {self.misattributed}"
             f" ({self.fulfilled_by_others} orders had someone else's fulfillment first);"
-            f" worker kills {self.worker_kills}"
-            f" ({self.kills_while_a_create_answer_was_held} while Wix held a create's answer)",
+            " worker kills "
+            + ", ".join(
+                f"{policy} {n} ({self.kills_after_create[policy]} while Wix held a create's answer)"
+                for policy, n in self.worker_kills.items()
+            ),
             f"  webhooks: {self.webhook_deliveries} deliveries, {self.webhook_attempts} attempts"
             f" ({self.webhook_attempts - self.webhook_deliveries} resends)",
             f"  Wix calls: {calls}",
@@ -508,10 +512,9 @@ def _run_stack(
     with LocalStack(stack_settings) as stack:
         wix = stack.wix
         placed = Placed(policy)
-        sites = [wix.create_site() for _ in range(site_count)]
-        registry = SiteRegistry(stack.dynamodb.client(), _table(stack))
-        for site in sites:  # the operator's start date: the app installed just before
-            registry.set_start_date(site, datetime.now(UTC) - timedelta(seconds=5))
+        # Installed: App Instance Installed registers each site, its start date now.
+        sites = [wix.install_site()["instanceId"] for _ in range(site_count)]
+        wix.wait_for_deliveries(timeout=60)
         faults = {endpoint: FULFILLMENT_FAULTS for endpoint in FAULTY_ENDPOINTS}
         faults["bulkCreate"] = {**FULFILLMENT_FAULTS, **LATE_BULK_CREATES}
         wix.set_faults(faults, seed=seed)
@@ -536,8 +539,8 @@ def _run_stack(
         report.final_sweeps += sweeper.until_nothing_left(site_count)
         report.sweeps_failed += sweeper.failed
         items = settled_items(stack, orders, timeout=600)
-        report.worker_kills += killer.after_create + killer.at_random
-        report.kills_while_a_create_answer_was_held += killer.after_create
+        report.worker_kills[policy] = killer.after_create + killer.at_random
+        report.kills_after_create[policy] = killer.after_create
         report.fulfilled_by_others += len(placed.others)
         _check_orders(stack, items, placed, report)
         _check_intakes(stack, report)
@@ -637,7 +640,7 @@ def _check_orders(
                 due = frozenset({AWAITING_PAYMENT})
                 report.left_awaiting_payment += status == AWAITING_PAYMENT
             wanted = dict.fromkeys(wanted, 0)
-        elif order_id in placed.unpaid:
+        elif order_id in placed.unpaid and not paid_policy:
             report.unpaid_shipped_at_once += status == "FULFILLED"
         report.unsettled += status not in due
         for line_id, units in wanted.items():

@@ -36,7 +36,7 @@ def test_a_hundred_orders_through_duplicates_faults_kills_lost_webhooks_and_late
     assert report.canceled_after_approval > 0
     assert report.refunded_after_approval > 0
     assert report.statuses["CANCELED"] == report.canceled_after_approval
-    assert report.kills_while_a_create_answer_was_held > 0, "some kills fell after a create"
+    assert sum(report.kills_after_create.values()) > 0, "some kills fell after a create"
     assert report.webhooks_lost > 0
     assert report.recovered_by_sweeps == report.webhooks_lost
     assert report.sweeps >= 2 * len(POLICIES), "sweeps ran while orders arrived"
