@@ -94,7 +94,7 @@ local: install ## the whole stack, Docker-free, in the foreground: HTTP API on :
 demo: install ## the seed flow end to end: orders approved at "Wix", verified, stored, fulfilled
 	$(BIN)/python -m infra.scenarios.demo
 
-chaos: install ## 1,000 orders, 5 sites, duplicates, Wix faults, worker kills, a frozen database; 3 seeds
+chaos: install ## 1,000 orders, 5 sites: duplicates, Wix faults, worker kills, a frozen database, lost webhooks and sweeps, late payments under FULFILL_WHEN=paid; 3 seeds
 	$(BIN)/python -m infra.scenarios.chaos --orders 1000 --sites 5 --seeds 1 2 3
 
 # The official Wix JS SDK, measured beside our code: installed for the benchmarks only.
