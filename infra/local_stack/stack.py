@@ -243,7 +243,9 @@ class LocalStack(LocalService):
         except ValueError:
             return
         if isinstance(entry, dict) and str(entry.get("message", "")).startswith("order "):
+            scheduled = {schedule.function_id for schedule in self.wiring.schedules}
+            who = "sweep " if function_id in scheduled else "worker"
             self.settings.log(
-                f"worker   {entry['message']}: site {entry.get('instance_id')}"
+                f"{who}   {entry['message']}: site {entry.get('instance_id')}"
                 f" order {entry.get('order_id')}"
             )

@@ -2,9 +2,11 @@
 
 The Wix sandbox approves the two orders of the source pages (the physical order of Wix's sample
 flow, the digital order of the Order Approved page) and a handful of generated ones, and sends
-their webhooks (the sample-flow order's three times over, some at once). The stack verifies and
-stores each order once, the worker fulfills it at the sandbox; then every order's fulfillments are
-printed as Wix's List Fulfillments returns them, and a last line sums it all up.
+their webhooks (the sample-flow order's three times over, some at once). One order's webhook is
+lost for good: a sweep (ReconcileFunction, run once here as its schedule would) finds it at Wix
+and takes it in. The stack verifies and stores each order once, the worker fulfills it at the
+sandbox; then every order's fulfillments are printed as Wix's List Fulfillments returns them, and
+a last line sums it all up.
 """
 
 from __future__ import annotations
@@ -40,9 +42,16 @@ class PlacedOrder:
     """(line item id, quantity ordered)"""
 
 
+LOST_LABEL: Final = "webhook lost for good: recovered by a sweep"
+DELIVERY_TIMEOUT_SECONDS: Final = 30.0
+
+
 def place_demo_orders(wix: SandboxClient) -> list[PlacedOrder]:
-    """The demo's orders, approved at the sandbox, which sends their webhooks right away."""
-    other_site = wix.create_site()
+    """The demo's orders, approved at the sandbox, which sends their webhooks right away (but
+    one's: ``LOST_LABEL``)."""
+    # The app installed on a second site: App Instance Installed registers it, from now on.
+    other_site = wix.install_site()["instanceId"]
+    wix.wait_for_deliveries(instance_id=other_site, timeout=DELIVERY_TIMEOUT_SECONDS)
     placed: list[PlacedOrder] = []
 
     def place(instance_id: str, label: str, **options: Any) -> None:
@@ -87,7 +96,16 @@ def place_demo_orders(wix: SandboxClient) -> list[PlacedOrder]:
     wix.change_order(placed[-1].order_id, refunds={line_item_id(1): 1})
     for order in placed[-2:]:
         wix.send_webhooks(order.order_id, same_event=False)
+    place(other_site, LOST_LABEL, generate={"kind": "physical"}, lose_webhooks=True)
     return placed
+
+
+def sweep_once_delivered(stack: LocalStack) -> dict[str, Any]:
+    """Once every webhook has been answered, one sweep, as ReconcileSchedule runs it: its
+    answer (``ordersRecovered``, ``wixCalls``)."""
+    stack.wix.wait_for_deliveries(timeout=DELIVERY_TIMEOUT_SECONDS)
+    answer: dict[str, Any] = stack.run_schedule()
+    return answer
 
 
 def settle(stack: LocalStack, orders: list[PlacedOrder], timeout: float) -> dict[str, str]:
@@ -121,7 +139,12 @@ def over_fulfilled_units(order: PlacedOrder, listing: dict[str, Any]) -> int:
 def run_demo(stack: LocalStack) -> int:
     print(f"demo: the local stack is up; webhooks go to {stack.http_api.base_url}", flush=True)
     orders = place_demo_orders(stack.wix)
-    print(f"demo: {len(orders)} orders approved at the Wix sandbox; waiting for them to settle")
+    print(f"demo: {len(orders)} orders approved at the Wix sandbox, one webhook lost for good")
+    sweep = sweep_once_delivered(stack)
+    print(
+        f"demo: a sweep recovered {sweep['ordersRecovered']} order(s) no webhook brought"
+        f" ({sweep['wixCalls']} Wix calls); waiting for the orders to settle"
+    )
     statuses = settle(stack, orders, SETTLE_TIMEOUT_SECONDS)
     started = time.monotonic()
     wix = WixFulfillmentsClient(
@@ -138,7 +161,8 @@ def run_demo(stack: LocalStack) -> int:
     counts = Counter(statuses.values())
     unsettled = sum(n for status, n in counts.items() if status not in TERMINAL_STATUSES)
     print(
-        f"\ndemo: {len(orders)} orders approved, {counts['FULFILLED']} fulfilled,"
+        f"\ndemo: {len(orders)} orders approved, {counts['FULFILLED']} fulfilled"
+        f" ({sweep['ordersRecovered']} recovered by a sweep),"
         f" {counts['SKIPPED']} skipped, {counts['CANCELED']} canceled,"
         f" {duplicates} duplicate fulfillments"
         + (f", {unsettled} NOT SETTLED" if unsettled else "")

@@ -17,10 +17,11 @@ from botocore.credentials import Credentials
 from infra.commands.order_status import order_status
 from infra.local_stack.stack import LocalStack, StackSettings
 from infra.samples.dev_data import DEV_INSTANCE_ID
-from infra.scenarios.demo import PlacedOrder, place_demo_orders, settle
+from infra.scenarios.demo import PlacedOrder, place_demo_orders, settle, sweep_once_delivered
 from infra.wix_sandbox.order_factory import line_item_id
 from tests.support.log_hygiene import leaks, log_lines
 from tests.support.templates import edited_template
+from wix_fulfillment.adapters.order_item import order_key
 
 pytestmark = pytest.mark.integration
 
@@ -45,9 +46,10 @@ def fulfilled_units(stack: LocalStack, order: PlacedOrder) -> Counter[str]:
 def test_the_demo_orders_end_as_wix_should_hold_them(stack: LocalStack) -> None:
     placed = place_demo_orders(stack.wix)
 
+    sweep = sweep_once_delivered(stack)
     statuses = settle(stack, placed, timeout=60)
 
-    sample, digital, mixed, multi, partly, canceled, refunded = placed
+    sample, digital, mixed, multi, partly, canceled, refunded, lost = placed
     assert [statuses[order.order_id] for order in placed] == [
         "FULFILLED",
         "SKIPPED",
@@ -56,7 +58,17 @@ def test_the_demo_orders_end_as_wix_should_hold_them(stack: LocalStack) -> None:
         "FULFILLED",
         "CANCELED",
         "FULFILLED",
+        "FULFILLED",
     ]
+    assert sweep["ordersRecovered"] == 1
+    [lost_delivery] = stack.wix.deliveries(order_id=lost.order_id)["deliveries"]
+    assert (lost_delivery["state"], lost_delivery["attempts"]) == ("lost", [])
+    recovered = stack.dynamodb.client().get_item(
+        TableName=stack.table_names["OrdersTable"],
+        Key={"pk": {"S": order_key(lost.instance_id, lost.order_id)}},
+    )["Item"]
+    assert recovered["eventId"]["S"].startswith("sweep:")
+    assert len(stack.wix.order(lost.order_id)["fulfillments"]) == 1
     [fulfillment] = stack.wix.order(sample.order_id)["fulfillments"]
     assert fulfillment["lineItems"] == [{"id": line_item_id(1), "quantity": 1}]
     assert fulfillment["trackingInfo"]["trackingLink"].startswith("https://www.fedex.com/")
@@ -139,7 +151,8 @@ def test_make_demo_reports_every_order_settled_and_no_duplicate_and_leaks_nothin
 
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert completed.stdout.strip().splitlines()[-1] == (
-        "demo: 7 orders approved, 5 fulfilled, 1 skipped, 1 canceled, 0 duplicate fulfillments"
+        "demo: 8 orders approved, 6 fulfilled (1 recovered by a sweep), 1 skipped, 1 canceled,"
+        " 0 duplicate fulfillments"
     )
     # The demo's own printout is Wix's listing (no buyer data in it either); the logs are the
     # functions' and the stack's.
