@@ -12,8 +12,8 @@ and the worker, for the same orders (each order taken in once, the lost ones rec
 approved unpaid and paid later, before their approval's webhook, or never.
 
 The run has two stacks: most orders go through one whose worker ships every approved order
-(``FULFILL_WHEN=approved``, the default), the rest through one with ``FULFILL_WHEN=paid``, where
-no unpaid order may ship and the never-paid ones must end ``AWAITING_PAYMENT``.
+(``FULFILL_WHEN=approved``, the default), the rest through one with ``FULFILL_WHEN=paid`` and no
+carrier, where no unpaid order may ship and the never-paid ones must end ``AWAITING_PAYMENT``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from infra.local_stack.dynamodb_stream import StreamReader
 from infra.local_stack.functions import FunctionError, FunctionPool
@@ -35,6 +35,7 @@ from infra.local_stack.stack import LocalStack, StackSettings
 from infra.wix_sandbox import SandboxClient
 from infra.wix_sandbox.order_factory import line_item_id
 from wix_fulfillment.adapters.site_registry import ORDER_PREFIX
+from wix_fulfillment.core.order_status import OrderStatus
 
 FULFILLMENT_FAULTS: Final = {
     "errorRate": 0.10,
@@ -70,7 +71,6 @@ SWEEP_PAUSE_SECONDS: Final = 0.5
 FINAL_SWEEPS: Final = 10
 """At most, once the webhooks have settled: until one sweep reads every site and finds nothing."""
 TERMINAL: Final = frozenset({"FULFILLED", "SKIPPED", "REJECTED", "CANCELED"})
-AWAITING_PAYMENT: Final = "AWAITING_PAYMENT"
 WORKER_SETTINGS: Final = {
     "approved": {"FULFILL_WHEN": "approved", "SHIPMENT_PROVIDER": "http"},
     "paid": {"FULFILL_WHEN": "paid", "SHIPMENT_PROVIDER": "none"},
@@ -364,30 +364,40 @@ def _fates(chooser: random.Random, policy: str) -> Iterator[str]:
             yield fate
 
 
-class WorkerKiller:
-    """SIGKILLs the worker's invocations: while Wix holds the answer to a bulk create it has
-    carried out (so the run dies between create and record), and at random moments."""
+class Beside:
+    """A thread running beside the run, from the start of its ``with`` to the end."""
 
-    def __init__(
-        self, pools: list[FunctionPool], wix: SandboxClient, kills: int, seed: int
-    ) -> None:
-        self._pools = pools
-        self._wix = wix
-        self._after_create_quota = kills // 2
-        self._random_quota = kills - kills // 2
-        self._chooser = random.Random(f"{seed}:kills")  # noqa: S311 (not cryptography)
+    def __init__(self, name: str) -> None:
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="worker-killer", daemon=True)
-        self.after_create = 0
-        self.at_random = 0
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def __enter__(self) -> WorkerKiller:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stopping.set()
         self._thread.join()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class WorkerKiller(Beside):
+    """SIGKILLs the worker's invocations: while Wix holds the answer to a bulk create it has
+    carried out (so the run dies between create and record), and at random moments."""
+
+    def __init__(
+        self, pools: list[FunctionPool], wix: SandboxClient, kills: int, seed: int
+    ) -> None:
+        super().__init__("worker-killer")
+        self._pools = pools
+        self._wix = wix
+        self._after_create_quota = kills // 2
+        self._random_quota = kills - kills // 2
+        self._chooser = random.Random(f"{seed}:kills")  # noqa: S311 (not cryptography)
+        self.after_create = 0
+        self.at_random = 0
 
     def _run(self) -> None:
         held_seen = 0
@@ -411,25 +421,16 @@ class WorkerKiller:
         return min(sum(pool.kill_busy() for pool in self._pools), 1)
 
 
-class Sweeper:
+class Sweeper(Beside):
     """Runs the reconcile sweep again and again while orders arrive and the worker works, as its
     schedule would on a busy site, only far more often."""
 
     def __init__(self, stack: LocalStack, setup: threading.Lock) -> None:
+        super().__init__("sweeper")
         self._stack = stack
         self._setup = setup
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sweeper", daemon=True)
         self.sweeps = 0
         self.failed = 0
-
-    def __enter__(self) -> Sweeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopping.set()
-        self._thread.join()
 
     def sweep(self) -> dict[str, Any] | None:
         """One sweep's answer; None when the function failed (the next sweep tries again)."""
@@ -579,7 +580,7 @@ def settled_items(stack: LocalStack, expected: int, timeout: float) -> list[dict
         ):
             items.extend(item for item in page["Items"] if "orderId" in item)
         settled = len(items) >= expected and all(
-            i["status"]["S"] in TERMINAL | {AWAITING_PAYMENT} for i in items
+            i["status"]["S"] in TERMINAL | {OrderStatus.AWAITING_PAYMENT} for i in items
         )
         if settled or time.monotonic() > deadline:
             return items
@@ -637,8 +638,8 @@ def _check_orders(
             # Nothing to ship is SKIPPED at once; anything else waits for its payment.
             if any(units > fulfilled[line] for line, units in wanted.items()):
                 report.never_paid_to_ship += 1
-                due = frozenset({AWAITING_PAYMENT})
-                report.left_awaiting_payment += status == AWAITING_PAYMENT
+                due = frozenset({OrderStatus.AWAITING_PAYMENT})
+                report.left_awaiting_payment += status == OrderStatus.AWAITING_PAYMENT
             wanted = dict.fromkeys(wanted, 0)
         elif order_id in placed.unpaid and not paid_policy:
             report.unpaid_shipped_at_once += status == "FULFILLED"
