@@ -105,8 +105,8 @@ def test_sample_webhook_event_with_env_file_stores_the_order(
     )
 
     assert response["statusCode"] == 200, response
-    [item] = dynamodb.scan(TableName=orders_table)["Items"]
-    assert item["pk"] == {"S": f"ORDER#{DEV_INSTANCE_ID}#{SEED_ORDER_ID}"}
+    stored = {item["pk"]["S"] for item in dynamodb.scan(TableName=orders_table)["Items"]}
+    assert stored == {f"ORDER#{DEV_INSTANCE_ID}#{SEED_ORDER_ID}", f"SITE#{DEV_INSTANCE_ID}"}
 
 
 @pytest.fixture
