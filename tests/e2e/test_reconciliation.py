@@ -10,6 +10,7 @@ from typing import Any, Final
 import pytest
 
 from infra.local_stack.stack import LocalStack, StackSettings
+from infra.scenarios.demo import PlacedOrder, settle
 from tests.e2e.test_dead_letters_and_redrive import wait_for_dead_letters
 from tests.support.templates import WORKER_TIMEOUT, edited_template
 from tests.support.webhooks import site_items
@@ -122,6 +123,8 @@ def test_old_orders_are_never_taken_in_and_a_removed_site_is_never_swept_nor_cal
         calls_before = stack.wix.stats()["callsByInstance"].get(removed)
 
         answer = stack.run_schedule()
+        # The redriven orders' stream records may not have been read yet: wait for them.
+        settle(stack, [PlacedOrder(removed, order_id, "", ()) for order_id in stuck_ids], 60)
         assert stack.wait_until_idle(timeout=60)
 
         calls_after = stack.wix.stats()["callsByInstance"].get(removed)
