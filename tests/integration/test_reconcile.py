@@ -165,6 +165,31 @@ def test_a_removed_site_installed_again_starts_anew(worker_bed: WorkerBed) -> No
     assert site.start_date == first + timedelta(days=30)
 
 
+def test_a_waiting_order_whose_payment_webhook_is_lost_is_fulfilled_after_a_sweep(
+    worker_bed: WorkerBed, load_sweep: Callable[..., Handler]
+) -> None:
+    site = new_site(worker_bed)
+    [waiting] = worker_bed.place_orders(site, generate={"count": 1, "paymentStatus": "NOT_PAID"})
+    worker = worker_bed.load_worker(FULFILL_WHEN="paid")
+    worker_bed.run_stream(worker)
+    assert worker_bed.status(waiting) == "AWAITING_PAYMENT"
+    [in_flight] = worker_bed.place_orders(site, generate={"count": 1})
+    before = worker_bed.item(in_flight)
+    worker_bed.wix.client().set_payment_status(waiting.order_id, "PAID", deliver_webhook=False)
+
+    answer = load_sweep()({}, LambdaContext())
+
+    assert answer["paymentsApplied"] == 1
+    assert answer["ordersRecovered"] == 0
+    assert worker_bed.item(in_flight) == before, "a pending order is left to its worker"
+    worker_bed.run_stream(worker)
+    assert worker_bed.status(waiting) == "FULFILLED"
+    assert worker_bed.fulfilled_units(waiting) == {
+        line.id: line.quantity for line in waiting.line_items if line.shippable
+    }
+    assert load_sweep()({}, LambdaContext())["paymentsApplied"] == 0
+
+
 def test_a_stale_pending_order_is_redriven_a_bounded_number_of_times(
     worker_bed: WorkerBed, load_sweep: Callable[..., Handler], template: dict[str, Any]
 ) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from wix_fulfillment.core.app_instance import AppInstalled, AppRemoved, parse_app_instance_event
-from wix_fulfillment.core.model import ApprovedOrder
+from wix_fulfillment.core.model import ApprovedOrder, OrderPaid
 from wix_fulfillment.core.order_event import MalformedEvent
 from wix_fulfillment.core.order_status import SiteStatus
 from wix_fulfillment.core.reconciliation import (
@@ -169,6 +169,26 @@ def test_orders_created_before_the_start_date_are_never_taken_in() -> None:
 
     assert result.before_start == [old["id"]]
     assert list(table.stored) == [new["id"]]
+
+
+def test_a_stored_order_wix_says_is_paid_is_offered_its_payment_and_an_unpaid_one_is_not() -> None:
+    """Under FULFILL_WHEN=paid a waiting order is taken up by its payment event; when that
+    webhook is lost, the sweep, which sees the order unfulfilled at Wix, must bring it."""
+    paid, unpaid, missing = wix_order(1), wix_order(2, paymentStatus="NOT_PAID"), wix_order(3)
+    table = Table()
+    for raw in (paid, unpaid):
+        table.insert_if_new(ApprovedOrder(SITE.instance_id, raw["id"], "webhook", None, None, ()))
+    offered: list[OrderPaid] = []
+
+    def apply_payment(payment: OrderPaid) -> bool:
+        offered.append(payment)
+        return True
+
+    result = sweep(OffsetSearch([paid, unpaid, missing]), table, apply_payment=apply_payment)
+
+    assert offered == [OrderPaid(SITE.instance_id, paid["id"], "sweep:test", "PAID")]
+    assert result.payments_applied == [paid["id"]]
+    assert result.recovered == [missing["id"]], "a new order is taken in, not offered a payment"
 
 
 def test_a_sweep_out_of_budget_resumes_from_its_watermark_and_misses_nothing() -> None:

@@ -67,6 +67,11 @@ class IntakeStore:
     def note_payment(self, event: OrderPaid) -> bool:
         return _update(self.transport, self._table_name, payment_update(event, datetime.now(UTC)))
 
+    def apply_found_payment(self, event: OrderPaid) -> bool:
+        """The sweep's: a payment Wix has, applied only to an order waiting for it."""
+        request = payment_update(event, datetime.now(UTC), waiting_only=True)
+        return _update(self.transport, self._table_name, request)
+
 
 class SiteWrites:
     """Implements the core's ``SiteStore``: the site registry's writes, failing as intake's do

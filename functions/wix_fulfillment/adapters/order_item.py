@@ -98,16 +98,22 @@ def cancel_update(
     }
 
 
-def payment_update(event: OrderPaid, received_at: datetime) -> dict[str, Any]:
+def payment_update(
+    event: OrderPaid, received_at: datetime, *, waiting_only: bool = False
+) -> dict[str, Any]:
     """UpdateItem: a waiting or pending order is (again) PENDING and paid; the stream filter
-    matches AWAITING_PAYMENT -> PENDING only, so an order in flight is not sent twice."""
+    matches AWAITING_PAYMENT -> PENDING only, so an order in flight is not sent twice.
+
+    ``waiting_only`` is the sweep's: it sees the payment of every unfulfilled order in its
+    window, and touching a PENDING one would only put off its stale-order redrive."""
+    condition = "#status = :awaiting" if waiting_only else "#status IN (:pending, :awaiting)"
     return {
         "Key": {KEY: {"S": order_key(event.instance_id, event.order_id)}},
         "UpdateExpression": (
             f"SET #status = :pending, paymentStatus = :paid, {PAYMENT_NOTICED} = :now, "
             "updatedAt = :now"
         ),
-        "ConditionExpression": "#status IN (:pending, :awaiting)",
+        "ConditionExpression": condition,
         "ExpressionAttributeNames": {"#status": STATUS},
         "ExpressionAttributeValues": {
             ":pending": {"S": OrderStatus.PENDING},

@@ -8,6 +8,9 @@ leave the filtered set while the sweep reads (our worker fulfills what the sweep
 offset cursor would then skip as many orders as left before it. Only when a whole page shares one
 instant is its cursor followed (carrying nothing else, as Wix asks). An order moved later by an
 update is read again later or by the next sweep: never missed, at worst a no-op write.
+
+An order stored already that Wix now says is paid gets the payment event's write too, so an order
+waiting for its payment (``FULFILL_WHEN=paid``) is not left waiting when that webhook is lost.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
-from wix_fulfillment.core.model import MAX_ORDERS_PER_CALL, ApprovedOrder
+from wix_fulfillment.core.fulfillment_plan import PAID_STATUSES
+from wix_fulfillment.core.model import MAX_ORDERS_PER_CALL, ApprovedOrder, OrderPaid
 
 # The webhook's own check of the order number (its module is to make it public).
 from wix_fulfillment.core.order_event import MalformedEvent, optional_text, order_now
@@ -82,6 +86,8 @@ class SiteSweep:
     late_recovered: int = 0
     """Of those, orders older than the grace when the sweep started."""
     already_stored: int = 0
+    payments_applied: list[str] = field(default_factory=list)
+    """Order ids stored already, waiting for a payment Wix now has: pending again."""
     before_start: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     calls: int = 0
@@ -132,10 +138,13 @@ def sweep_site(
     event_id: str,
     max_calls: int = DEFAULT_CALLS_PER_SITE,
     has_time: Callable[[], bool] = lambda: True,
+    apply_payment: Callable[[OrderPaid], bool] | None = None,
 ) -> SiteSweep:
     """Reads the window page by page and takes in each eligible order (``take_in`` is intake's
-    conditional write: True when it stored the order). Stops before a page when the budget or
-    ``has_time`` says so; the watermark then says where the next sweep picks up."""
+    conditional write: True when it stored the order). A stored order Wix says is paid goes to
+    ``apply_payment`` (a conditional write: True when the order was waiting for it). Stops before
+    a page when the budget or ``has_time`` says so; the watermark then says where the next sweep
+    picks up."""
     result = SiteSweep(site.instance_id, window)
     since = window.start
     skip: set[str] = set()
@@ -156,7 +165,7 @@ def sweep_site(
             updated = _instant(raw.get(WINDOW_FIELD))
             if updated == since and order_id in skip:
                 continue
-            _look_at(site, raw, result, take_in, event_id, late_before)
+            _look_at(site, raw, result, take_in, apply_payment, event_id, late_before)
             if updated is None:
                 continue
             if page_last is None or updated > page_last:
@@ -180,6 +189,7 @@ def _look_at(
     raw: Mapping[str, Any],
     result: SiteSweep,
     take_in: Callable[[ApprovedOrder], bool],
+    apply_payment: Callable[[OrderPaid], bool] | None,
     event_id: str,
     late_before: datetime,
 ) -> None:
@@ -199,8 +209,13 @@ def _look_at(
         result.recovered.append(order.order_id)
         if created < late_before:
             result.late_recovered += 1
-    else:
-        result.already_stored += 1
+        return
+    result.already_stored += 1
+    if apply_payment is None or order.payment_status not in PAID_STATUSES:
+        return
+    payment = OrderPaid(order.instance_id, order.order_id, event_id, order.payment_status)
+    if apply_payment(payment):
+        result.payments_applied.append(order.order_id)
 
 
 def approved_order(raw: Mapping[str, Any], instance_id: str, event_id: str) -> ApprovedOrder:

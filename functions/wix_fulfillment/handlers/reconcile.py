@@ -3,7 +3,8 @@ stream gave up on.
 
 Per active site: Wix's Search Orders over the site's window (``core/reconciliation.py``), each
 order found taken in through the webhook's own conditional write, so the stream carries a
-recovered order to the worker unchanged and a delivered one is a no-op; then the watermark. It
+recovered order to the worker unchanged and a delivered one is a no-op (one waiting for a payment
+Wix now has gets the payment event's write); then the watermark. It
 stops before a site, and before a page, once its deadline is near, saving how far it got. Then the
 PENDING orders untouched since the cool-off are redriven, a bounded number of times each.
 """
@@ -73,6 +74,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "sitesSwept": 0,
         "sitesLeft": 0,
         "ordersRecovered": 0,
+        "paymentsApplied": 0,
         "ordersRedriven": 0,
         "silentSites": [],
     }
@@ -97,6 +99,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 event_id=event_id,
                 max_calls=settings.calls_per_site,
                 has_time=has_time,
+                apply_payment=parts.intake.apply_found_payment,
             )
         except (WixUnavailable, OrderStoreUnavailable) as error:
             logger.error(
@@ -108,9 +111,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         parts.registry.save_sweep(sweep, recovering, now, resume_point(sweep))
         summary["sitesSwept"] += 1
         summary["ordersRecovered"] += len(sweep.recovered)
+        summary["paymentsApplied"] += len(sweep.payments_applied)
         for order_id in sweep.recovered:
             logger.info(
                 "order recovered", extra={"instance_id": site.instance_id, "order_id": order_id}
+            )
+        for order_id in sweep.payments_applied:
+            logger.info(
+                "payment found for a waiting order; it is pending again",
+                extra={"instance_id": site.instance_id, "order_id": order_id},
             )
         if sweep.before_start or sweep.unreadable:
             logger.info(
@@ -157,6 +166,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             )
     for name, value in (
         ("OrdersRecovered", summary["ordersRecovered"]),
+        ("PaymentsApplied", summary["paymentsApplied"]),
         ("SitesSwept", summary["sitesSwept"]),
         ("SitesLeftForNextSweep", summary["sitesLeft"]),
         ("SitesWebhooksSilent", len(summary["silentSites"])),
