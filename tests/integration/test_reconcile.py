@@ -4,6 +4,7 @@ removed site and the stale-PENDING redrive; the backfill command's dry run and a
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from tests.support.worker_bed import LambdaContext, WorkerBed
 from wix_fulfillment.adapters.boto3_dynamodb import Boto3Transport
 from wix_fulfillment.adapters.intake_store import SiteWrites
 from wix_fulfillment.adapters.order_item import order_key, timestamp
+from wix_fulfillment.adapters.order_outcomes import OrderOutcomesTable
 from wix_fulfillment.adapters.site_item import site_key
 from wix_fulfillment.adapters.site_registry import SiteRegistry
 
@@ -169,25 +171,33 @@ def test_a_waiting_order_whose_payment_webhook_is_lost_is_fulfilled_after_a_swee
     worker_bed: WorkerBed, load_sweep: Callable[..., Handler]
 ) -> None:
     site = new_site(worker_bed)
-    [waiting] = worker_bed.place_orders(site, generate={"count": 1, "paymentStatus": "NOT_PAID"})
+    unpaid = {"count": 1, "paymentStatus": "NOT_PAID"}
+    [waiting] = worker_bed.place_orders(site, generate=unpaid)
     worker = worker_bed.load_worker(FULFILL_WHEN="paid")
     worker_bed.run_stream(worker)
     assert worker_bed.status(waiting) == "AWAITING_PAYMENT"
     [in_flight] = worker_bed.place_orders(site, generate={"count": 1})
+    [looked_at_unpaid] = worker_bed.place_orders(site, generate=unpaid)
+    worker_looked = time.time()
     before = worker_bed.item(in_flight)
-    worker_bed.wix.client().set_payment_status(waiting.order_id, "PAID", deliver_webhook=False)
+    for order in (waiting, looked_at_unpaid):
+        worker_bed.wix.client().set_payment_status(order.order_id, "PAID", deliver_webhook=False)
 
     answer = load_sweep()({}, LambdaContext())
 
-    assert answer["paymentsApplied"] == 1
+    assert answer["paymentsApplied"] == 2
     assert answer["ordersRecovered"] == 0
-    assert worker_bed.item(in_flight) == before, "a pending order is left to its worker"
+    assert worker_bed.item(in_flight) == before, "a pending order stored paid is left alone"
+    outcomes = OrderOutcomesTable(Boto3Transport(worker_bed.dynamodb), worker_bed.table)
+    assert not outcomes.record_awaiting_payment(looked_at_unpaid, worker_looked), (
+        "a worker that read Wix before the payment does not park the order"
+    )
     worker_bed.run_stream(worker)
     assert worker_bed.status(waiting) == "FULFILLED"
     assert worker_bed.fulfilled_units(waiting) == {
         line.id: line.quantity for line in waiting.line_items if line.shippable
     }
-    assert load_sweep()({}, LambdaContext())["paymentsApplied"] == 0
+    assert load_sweep()({}, LambdaContext())["paymentsApplied"] == 0, "each payment applied once"
 
 
 def test_a_stale_pending_order_is_redriven_a_bounded_number_of_times(

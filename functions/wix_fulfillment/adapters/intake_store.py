@@ -68,8 +68,8 @@ class IntakeStore:
         return _update(self.transport, self._table_name, payment_update(event, datetime.now(UTC)))
 
     def apply_found_payment(self, event: OrderPaid) -> bool:
-        """The sweep's: a payment Wix has, applied only to an order waiting for it."""
-        request = payment_update(event, datetime.now(UTC), waiting_only=True)
+        """The sweep's: a payment Wix has that no webhook brought (``payment_update``)."""
+        request = payment_update(event, datetime.now(UTC), found=True)
         return _update(self.transport, self._table_name, request)
 
 

@@ -99,14 +99,21 @@ def cancel_update(
 
 
 def payment_update(
-    event: OrderPaid, received_at: datetime, *, waiting_only: bool = False
+    event: OrderPaid, received_at: datetime, *, found: bool = False
 ) -> dict[str, Any]:
     """UpdateItem: a waiting or pending order is (again) PENDING and paid; the stream filter
     matches AWAITING_PAYMENT -> PENDING only, so an order in flight is not sent twice.
 
-    ``waiting_only`` is the sweep's: it sees the payment of every unfulfilled order in its
-    window, and touching a PENDING one would only put off its stale-order redrive."""
-    condition = "#status = :awaiting" if waiting_only else "#status IN (:pending, :awaiting)"
+    ``found``: the sweep's, which sees the payment of every unfulfilled order in its window,
+    sweep after sweep. A pending order is noted only once, and only when stored unpaid (a worker
+    may have read Wix before the payment); touching it each time would put off its redrive."""
+    condition = "#status IN (:pending, :awaiting)"
+    if found:
+        condition = (
+            "#status = :awaiting OR (#status = :pending"
+            f" AND attribute_not_exists({PAYMENT_NOTICED})"
+            " AND (attribute_not_exists(paymentStatus) OR paymentStatus <> :paid))"
+        )
     return {
         "Key": {KEY: {"S": order_key(event.instance_id, event.order_id)}},
         "UpdateExpression": (

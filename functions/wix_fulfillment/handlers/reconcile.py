@@ -118,7 +118,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             )
         for order_id in sweep.payments_applied:
             logger.info(
-                "payment found for a waiting order; it is pending again",
+                "payment found that no webhook brought",
                 extra={"instance_id": site.instance_id, "order_id": order_id},
             )
         if sweep.before_start or sweep.unreadable:
