@@ -55,6 +55,9 @@ def test_lost_webhooks_of_three_sites_are_recovered_by_one_sweep_and_fulfilled_o
         assert len(before) == 210
 
         answer = stack.run_schedule()
+        # The recovered orders' stream records may not have been read yet: wait for them.
+        placed = [PlacedOrder(site, i, "", ()) for site, ids in orders.items() for i in ids]
+        settle(stack, placed, 120)
         assert stack.wait_until_idle(timeout=120)
 
         assert answer["ordersRecovered"] == 90
