@@ -9,7 +9,8 @@ orders were partly or wholly fulfilled by someone else before their webhook, and
 say whose fulfillments an order has (none misattributed); some are canceled or refunded in part
 after approval; the webhooks of some never come, and sweeps run all along, beside the deliveries
 and the worker, for the same orders (each order taken in once, the lost ones recovered); some are
-approved unpaid and paid later, before their approval's webhook, or never.
+approved unpaid and paid later (some payment webhooks never come: a sweep brings the payment),
+before their approval's webhook, or never.
 
 The run has two stacks: most orders go through one whose worker ships every approved order
 (``FULFILL_WHEN=approved``, the default), the rest through one with ``FULFILL_WHEN=paid`` and no
@@ -63,6 +64,8 @@ until then); webhooks lost for good (only a sweep brings them in); approvals sen
 in the run (sweeps find them first, and the webhook and the worker race the sweep for the same
 orders); approved unpaid (offline payment, cash on delivery: on the ``approved`` stack shipped at
 once, and the payment later changes nothing); nothing more than the run's own chaos."""
+LOST_PAYMENT_SHARE: Final = 0.3
+"""Of the payments made after approval, those whose webhook never comes."""
 PAID_POLICY_SHARE: Final = 0.2
 """Of the orders, those on the second stack (``FULFILL_WHEN=paid``); every other group of it is
 approved unpaid, the rest have the fates above."""
@@ -110,6 +113,9 @@ class ChaosReport:
     """Per stack, those while Wix held a create's answer."""
     webhooks_lost: int = 0
     """Orders none of whose webhooks was ever delivered."""
+    lost_with_nothing_to_ship: int = 0
+    """Of those, orders with no shippable line: Wix fulfills them itself at approval, so no sweep
+    finds them (it reads unfulfilled orders), and there is nothing for us to do."""
     recovered_by_sweeps: int = 0
     """Of those, stored by a sweep's intake."""
     late_webhooks: int = 0
@@ -130,6 +136,8 @@ class ChaosReport:
     paid_after_approval: int = 0
     paid_before_approval: int = 0
     payments_sent_twice: int = 0
+    payment_webhooks_lost: int = 0
+    """Paid after approval without the payment's webhook: only a sweep can take them up."""
     never_paid: int = 0
     unpaid_shipped: int = 0
     """Orders Wix says are not paid with one of our fulfillments, on the ``paid`` stack."""
@@ -152,11 +160,11 @@ class ChaosReport:
             and self.unfulfilled_units == 0
             and self.rejected_over_fulfillments == 0
             and self.misattributed == 0
-            and self.recovered_by_sweeps == self.webhooks_lost
+            and self.recovered_by_sweeps == self.webhooks_lost - self.lost_with_nothing_to_ship
             and self.intakes_twice == 0
             and self.unpaid_shipped == 0
             and self.left_awaiting_payment == self.never_paid_to_ship
-            and sum(self.statuses.values()) == self.orders
+            and sum(self.statuses.values()) + self.lost_with_nothing_to_ship == self.orders
         )
 
     def lines(self) -> list[str]:
@@ -180,14 +188,17 @@ class ChaosReport:
             f" {self.refunded_after_approval} refunded in part (no canceled or refunded unit may"
             " ship: counted as fulfilled twice)",
             f"  webhooks lost for good: {self.webhooks_lost} orders, recovered by sweeps"
-            f" {self.recovered_by_sweeps}; {self.sweeps} sweeps beside deliveries and the worker,"
+            f" {self.recovered_by_sweeps} (and {self.lost_with_nothing_to_ship} with nothing to"
+            " ship, fulfilled by Wix itself, rightly never taken in);"
+            f" {self.sweeps} sweeps beside deliveries and the worker,"
             f" {self.final_sweeps} after them ({self.sweeps_failed} failed);"
             f" {self.taken_in_by_sweeps_first} orders taken in by a sweep before their webhook"
             f" ({self.late_webhooks} webhooks sent late);"
             f" orders taken in twice {self.intakes_twice}",
             f"  payments, FULFILL_WHEN=paid: {self.approved_unpaid} approved unpaid,"
             f" {self.paid_after_approval} paid after approval, {self.paid_before_approval} before"
-            f" it ({self.payments_sent_twice} payment webhooks sent twice), {self.never_paid} never"
+            f" it ({self.payments_sent_twice} payment webhooks sent twice,"
+            f" {self.payment_webhooks_lost} never sent), {self.never_paid} never"
             f" paid: unpaid orders shipped {self.unpaid_shipped}, left AWAITING_PAYMENT"
             f" {self.left_awaiting_payment} of the {self.never_paid_to_ship} with units to ship;"
             f" FULFILL_WHEN=approved: {self.unpaid_shipped_at_once} unpaid orders shipped at once",
@@ -289,7 +300,11 @@ class Placing:
         """The payments of orders approved unpaid earlier in the run, and the webhooks held."""
         due, self.placed.payments_due = self.placed.payments_due, []
         for order_id in due:
-            self._pay(order_id)
+            if self.chooser.random() < LOST_PAYMENT_SHARE:
+                self.wix.set_payment_status(order_id, "PAID", deliver_webhook=False)
+                self.report.payment_webhooks_lost += self.placed.policy == "paid"
+            else:
+                self._pay(order_id)
             self.report.paid_after_approval += self.placed.policy == "paid"
         late, self.placed.late = self.placed.late, []
         for order_id, delivery in late:
@@ -448,7 +463,12 @@ class Sweeper(Beside):
         many it took."""
         for count in range(1, FINAL_SWEEPS + 1):
             answer = self.sweep()
-            if answer and answer["sitesSwept"] == sites and answer["ordersRecovered"] == 0:
+            if (
+                answer
+                and answer["sitesSwept"] == sites
+                and answer["ordersRecovered"] == 0
+                and answer["paymentsApplied"] == 0
+            ):
                 return count
         return FINAL_SWEEPS
 
@@ -602,7 +622,11 @@ def _check_orders(
         order_id = summary["orderId"]
         item = stored.get(order_id)
         if item is None:
-            report.lost += 1
+            if order_id in placed.lost and _nothing_to_ship(stack.wix.order(order_id)):
+                report.webhooks_lost += 1
+                report.lost_with_nothing_to_ship += 1
+            else:
+                report.lost += 1
             continue
         status = item["status"]["S"]
         report.statuses[status] += 1
@@ -647,6 +671,13 @@ def _check_orders(
         for line_id, units in wanted.items():
             report.over_fulfilled_units += max(fulfilled[line_id] - units, 0)
             report.unfulfilled_units += max(units - fulfilled[line_id], 0)
+
+
+def _nothing_to_ship(view: Mapping[str, Any]) -> bool:
+    order = view["order"]
+    return not view["fulfillments"] and not any(
+        line["physicalProperties"]["shippable"] for line in order["lineItems"]
+    )
 
 
 def _check_intakes(stack: LocalStack, report: ChaosReport) -> None:

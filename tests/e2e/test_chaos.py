@@ -38,7 +38,7 @@ def test_a_hundred_orders_through_duplicates_faults_kills_lost_webhooks_and_late
     assert report.statuses["CANCELED"] == report.canceled_after_approval
     assert sum(report.kills_after_create.values()) > 0, "some kills fell after a create"
     assert report.webhooks_lost > 0
-    assert report.recovered_by_sweeps == report.webhooks_lost
+    assert report.recovered_by_sweeps == report.webhooks_lost - report.lost_with_nothing_to_ship
     assert report.sweeps >= 2 * len(POLICIES), "sweeps ran while orders arrived"
     assert report.taken_in_by_sweeps_first > 0, "sweeps raced webhooks for the same orders"
     assert report.intakes_twice == 0
