@@ -164,8 +164,8 @@ def _reply(
         if name not in ("content-length", "connection"):
             request.send_header(name, value)
     request.send_header("content-length", str(len(body)))
-    request.end_headers()
     try:
+        request.end_headers()
         request.wfile.write(body)
     except (BrokenPipeError, ConnectionResetError):
         request.close_connection = True  # the caller gave up waiting, as Wix does after 1.25 s
