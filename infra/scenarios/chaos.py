@@ -25,6 +25,7 @@ import random
 import sys
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -379,7 +380,7 @@ def _fates(chooser: random.Random, policy: str) -> Iterator[str]:
             yield fate
 
 
-class Beside:
+class Beside(ABC):
     """A thread running beside the run, from the start of its ``with`` to the end."""
 
     def __init__(self, name: str) -> None:
@@ -394,8 +395,9 @@ class Beside:
         self._stopping.set()
         self._thread.join()
 
+    @abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """The thread's work, until ``_stopping`` is set."""
 
 
 class WorkerKiller(Beside):
