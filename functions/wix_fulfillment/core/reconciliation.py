@@ -87,7 +87,8 @@ class SiteSweep:
     """Of those, orders older than the grace when the sweep started."""
     already_stored: int = 0
     payments_applied: list[str] = field(default_factory=list)
-    """Order ids stored already, waiting for a payment Wix now has: pending again."""
+    """Order ids stored already whose payment, found at Wix, this sweep wrote: a waiting order
+    pending again, or a pending one stored unpaid noted."""
     before_start: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     calls: int = 0
@@ -142,9 +143,9 @@ def sweep_site(
 ) -> SiteSweep:
     """Reads the window page by page and takes in each eligible order (``take_in`` is intake's
     conditional write: True when it stored the order). A stored order Wix says is paid goes to
-    ``apply_payment`` (a conditional write: True when the order was waiting for it). Stops before
-    a page when the budget or ``has_time`` says so; the watermark then says where the next sweep
-    picks up."""
+    ``apply_payment`` (a conditional write: True when it wrote; see ``payment_update``). Stops
+    before a page when the budget or ``has_time`` says so; the watermark then says where the next
+    sweep picks up."""
     result = SiteSweep(site.instance_id, window)
     since = window.start
     skip: set[str] = set()

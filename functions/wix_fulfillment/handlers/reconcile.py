@@ -4,9 +4,9 @@ stream gave up on.
 Per active site: Wix's Search Orders over the site's window (``core/reconciliation.py``), each
 order found taken in through the webhook's own conditional write, so the stream carries a
 recovered order to the worker unchanged and a delivered one is a no-op (one waiting for a payment
-Wix now has gets the payment event's write); then the watermark. It
-stops before a site, and before a page, once its deadline is near, saving how far it got. Then the
-PENDING orders untouched since the cool-off are redriven, a bounded number of times each.
+Wix now has gets the payment event's write); then the watermark. It stops before a site, and
+before a page, once its deadline is near, saving how far it got. Then the PENDING orders untouched
+since the cool-off are redriven, a bounded number of times each.
 """
 
 from __future__ import annotations
